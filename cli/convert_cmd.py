@@ -1,0 +1,103 @@
+"""`wai convert NAME`: one subcommand per registered converter, options generated from its config dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.errors import report_wai_errors
+from cli.stage_options import stage_options, stage_run_kwargs
+from wai.stages import Stage, run_stage
+from wai_converters.registry import CONVERTERS, ConverterEntry
+
+
+def _click_type(annotation: Any) -> Any:
+    """Map a dataclass field annotation to a click parameter type."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _click_type(args[0])
+    if origin is typing.Literal:
+        return click.Choice([str(a) for a in typing.get_args(annotation)])
+    if annotation is Path:
+        return click.Path(path_type=Path)
+    return {int: int, float: float, str: str, bool: bool}.get(annotation, str)
+
+
+def _option_for(field: dataclasses.Field, hints: dict[str, Any]) -> click.Option:
+    flag = "--" + field.name.replace("_", "-")
+    annotation = hints[field.name]
+    default = field.default if field.default is not dataclasses.MISSING else None
+    help_text = field.metadata.get("help", "")
+    if annotation is bool:
+        return click.Option([f"{flag}/--no-{flag[2:]}"], default=default, show_default=True, help=help_text)
+    required = default is None and field.name == "src"
+    return click.Option(
+        [flag],
+        type=_click_type(annotation),
+        default=default,
+        show_default=default is not None,
+        required=required,
+        help=help_text,
+    )
+
+
+def _make_command(entry: ConverterEntry) -> click.Command:
+    converter_class = entry.load()
+    config_class = converter_class.config_class
+    hints = typing.get_type_hints(config_class)
+    fields = [f for f in dataclasses.fields(config_class) if converter_class.needs_source or f.name != "src"]
+
+    @report_wai_errors
+    def callback(dst: Path, **kwargs: Any) -> None:
+        run_kwargs = stage_run_kwargs(kwargs)
+        config = config_class(**{f.name: kwargs[f.name] for f in fields})
+        converter = converter_class(config)
+        stage = Stage(name="conversion", process=converter, reset=converter.reset)
+        report = run_stage(stage, dst, scenes=converter.source_scenes(), **run_kwargs)
+        click.echo(report.summary())
+        if not report.ok:
+            raise SystemExit(1)
+
+    params = [
+        click.Option(
+            ["--dst"],
+            type=click.Path(path_type=Path),
+            required=True,
+            help="Output dataset root (one folder per scene).",
+        )
+    ]
+    params += [_option_for(f, hints) for f in fields]
+    command = click.Command(
+        entry.name, callback=callback, params=params, help=entry.description, short_help=entry.description
+    )
+    return stage_options(command)
+
+
+class ConvertGroup(click.Group):
+    """Lists converters from the registry and builds each subcommand only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(CONVERTERS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        entry = CONVERTERS.get(name)
+        return None if entry is None else _make_command(entry)
+
+
+@click.group(cls=ConvertGroup)
+def convert() -> None:
+    """Convert a dataset into the WAI format (see `wai datasets`)."""
+
+
+@click.command()
+def datasets() -> None:
+    """List the datasets that `wai convert` knows."""
+    width = max(len(n) for n in CONVERTERS)
+    for name in sorted(CONVERTERS):
+        click.echo(f"{name:<{width}}  {CONVERTERS[name].description}")

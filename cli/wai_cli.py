@@ -1,0 +1,21 @@
+"""The `wai` command: convert, validate and inspect WAI datasets."""
+
+from __future__ import annotations
+
+import click
+
+from cli.convert_cmd import convert, datasets
+from cli.info_cmd import info
+from cli.validate_cmd import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wai-toolkit")
+def main() -> None:
+    """Work with multi-view 3D datasets in the WAI format."""
+
+
+main.add_command(validate)
+main.add_command(info)
+main.add_command(convert)
+main.add_command(datasets)

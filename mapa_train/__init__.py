@@ -1,0 +1,1 @@
+"""An Accelerate-based trainer that reproduces the MapAnything recipe on WAI datasets."""

@@ -1,0 +1,25 @@
+"""Models the trainer trains and fine-tunes: MapAnything (V1, V1.1, ablations), built from shared blocks.
+
+    from mapa_train.models import build_model, model_table
+    model = build_model("mapanything_tiny", {"model.encoder.gradient_checkpointing": True})
+
+Nothing here downloads at import.
+"""
+
+from mapa_train.models.registry import (
+    MODELS,
+    build_model,
+    count_parameters,
+    count_registered_parameters,
+    get_entry,
+    model_table,
+)
+
+__all__ = [
+    "MODELS",
+    "build_model",
+    "count_parameters",
+    "count_registered_parameters",
+    "get_entry",
+    "model_table",
+]

@@ -1,0 +1,208 @@
+"""The MapAnything network: per-view image encoding, geometric-input fusion, multi-view transformer, and DPT /
+pose / scale heads whose outputs compose into metric world points.
+
+Module names equal the reference's state-dict prefixes (`encoder.model`, `ray_dirs_encoder`, …, `info_sharing`,
+`dpt_feature_head`, `dpt_regressor_head`, `pose_head`, `scale_head`), without the reference's aliased copies of
+the DPT modules (`dense_head.*`, `scratch.layer*_rn`); `mapa_train.models.key_mapping` converts between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from mapa_train.models.blocks import adaptors
+from mapa_train.models.blocks.dpt_head import DPTFeatureHead, DPTRegressionHead
+from mapa_train.models.blocks.geometric_encoders import (
+    DenseRepresentationEncoder,
+    GlobalRepresentationEncoder,
+)
+from mapa_train.models.blocks.multiview_transformer import MultiViewTransformer
+from mapa_train.models.blocks.pose_head import PoseHead
+from mapa_train.models.blocks.scale_head import ScaleHead
+from mapa_train.models.blocks.vit_encoder import VisionTransformer
+from mapa_train.models.geometry import quat_to_rotmat
+from mapa_train.models.mapanything.config import MapAnythingConfig
+from mapa_train.models.mapanything.geometric_inputs import GeometricEncoders, View, encode_and_fuse
+from mapa_train.models.mapanything.task import TaskConfig
+from wai.errors import WaiFormatError
+
+DENSE_CHANNELS = 6  # ray direction (3), depth along ray (1), confidence (1), mask logit (1)
+
+
+class ImageEncoder(nn.Module):
+    """Holder that keeps the reference's `encoder.model.*` key prefix around the ViT."""
+
+    def __init__(self, model: VisionTransformer) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """images `(N, 3, H, W)` -> patch features `(N, C, h, w)` and CLS token `(N, C)`."""
+        out = self.model.forward_features(images)
+        patches = out["x_norm_patchtokens"]
+        n, _, height, width = images.shape
+        p = self.model.patch_size
+        features = patches.transpose(1, 2).reshape(n, -1, height // p, width // p)
+        return features, out["x_norm_clstoken"]
+
+
+class MapAnything(nn.Module):
+    """MapAnything. `forward(views)` returns one output dict per view (keys as in the reference, spec §1.7)."""
+
+    def __init__(self, config: MapAnythingConfig) -> None:
+        super().__init__()
+        self.config = config
+        enc_cfg = config.encoder
+        c_enc = enc_cfg.embed_dim
+        patch = enc_cfg.patch_size
+        self.encoder = ImageEncoder(VisionTransformer(enc_cfg))
+        dense_dims = config.geometric.dense_intermediate_dims
+        global_dims = config.geometric.global_intermediate_dims
+        self.ray_dirs_encoder = DenseRepresentationEncoder(3, c_enc, patch, dense_dims)
+        self.depth_encoder = DenseRepresentationEncoder(1, c_enc, patch, dense_dims)
+        self.depth_scale_encoder = GlobalRepresentationEncoder(1, c_enc, global_dims)
+        self.cam_rot_encoder = GlobalRepresentationEncoder(4, c_enc, global_dims)
+        self.cam_trans_encoder = GlobalRepresentationEncoder(3, c_enc, global_dims)
+        self.cam_trans_scale_encoder = GlobalRepresentationEncoder(1, c_enc, global_dims)
+        self.fusion_norm_layer = nn.LayerNorm(c_enc, eps=1e-6)
+        if config.use_scale_token:
+            self.scale_token = nn.Parameter(torch.zeros(c_enc))
+            nn.init.trunc_normal_(self.scale_token, std=0.02)
+        self.info_sharing = MultiViewTransformer(config.info_sharing, c_enc)
+        dim = config.info_sharing.dim
+        n_taps = len(config.info_sharing.indices)
+        if n_taps not in (2, 3):
+            raise ValueError(f"info_sharing.indices must have 2 or 3 entries for the DPT, got {n_taps}")
+        self.use_encoder_features_for_dpt = n_taps == 2
+        dpt_in = [c_enc, dim, dim, dim] if self.use_encoder_features_for_dpt else [dim] * 4
+        head = config.pred_head
+        self.dpt_feature_head = DPTFeatureHead(
+            dpt_in, head.feature_dim, head.layer_dims, head.gradient_checkpointing
+        )
+        self.dpt_regressor_head = DPTRegressionHead(
+            head.feature_dim, DENSE_CHANNELS, head.gradient_checkpointing
+        )
+        pose_width = head.pose_width if head.pose_width is not None else 4 * patch * patch
+        self.pose_head = PoseHead(dim, pose_width, head.num_resconv_block)
+        if config.use_scale_token:
+            self.scale_head = ScaleHead(dim, head.scale_hidden_dim, head.scale_num_mlp_layers)
+
+    # -- switches -------------------------------------------------------------------------------------------------
+
+    def set_gradient_checkpointing(
+        self, encoder: bool | None = None, info_sharing: bool | None = None, pred_head: bool | None = None
+    ) -> None:
+        """Switch checkpointing per part (None leaves a part unchanged)."""
+        if encoder is not None:
+            self.encoder.model.gradient_checkpointing = encoder
+        if info_sharing is not None:
+            self.info_sharing.gradient_checkpointing = info_sharing
+        if pred_head is not None:
+            self.dpt_feature_head.gradient_checkpointing = pred_head
+            self.dpt_regressor_head.gradient_checkpointing = pred_head
+
+    @property
+    def geometric_encoders(self) -> GeometricEncoders:
+        return GeometricEncoders(
+            self.ray_dirs_encoder,
+            self.depth_encoder,
+            self.depth_scale_encoder,
+            self.cam_rot_encoder,
+            self.cam_trans_encoder,
+            self.cam_trans_scale_encoder,
+            self.fusion_norm_layer,
+        )
+
+    # -- forward --------------------------------------------------------------------------------------------------
+
+    def _check_views(self, views: Sequence[View]) -> None:
+        if not views:
+            raise WaiFormatError("MapAnything.forward needs at least one view")
+        shape = tuple(views[0]["img"].shape)
+        patch = self.config.encoder.patch_size
+        for i, view in enumerate(views):
+            if "img" not in view:
+                raise WaiFormatError(f"view {i} has no 'img' (B, 3, H, W)")
+            if tuple(view["img"].shape) != shape:
+                raise WaiFormatError(
+                    f"view {i} image shape {tuple(view['img'].shape)} differs from view 0 {shape}"
+                )
+        if shape[-1] % patch or shape[-2] % patch:
+            raise WaiFormatError(
+                f"image size {shape[-2]}x{shape[-1]} is not a multiple of the patch size {patch}"
+            )
+
+    def forward(self, views: Sequence[View], task: TaskConfig | None = None) -> list[dict[str, torch.Tensor]]:
+        """views: V dicts with `img (B, 3, H, W)` (DINOv2-normalised) and optional `ray_directions_cam (B, H, W, 3)`,
+        `depth_along_ray (B, H, W, 1)`, `camera_pose_quats (B, 4)` xyzw cam2world, `camera_pose_trans (B, 3)`,
+        `is_metric_scale (B,)`. `task` overrides the config's geometric-input sampling for this call."""
+        self._check_views(views)
+        num_views = len(views)
+        batch, _, height, width = views[0]["img"].shape
+        images = torch.cat([v["img"] for v in views])
+        features, cls_tokens = self.encoder(images)
+        fused = encode_and_fuse(self.geometric_encoders, features, views, task or self.config.task)
+        fused = fused.to(features.dtype)
+        per_view = list(fused.chunk(num_views))
+        extra = None
+        if self.config.use_register_tokens_from_encoder:
+            extra = [c[..., None] for c in cls_tokens.chunk(num_views)]
+        scale_token = None
+        if self.config.use_scale_token:
+            scale_token = self.scale_token[None, :, None].expand(batch, -1, -1).to(fused.dtype)
+        shared = self.info_sharing(per_view, extra, scale_token)
+        taps = [torch.cat(maps) for maps in shared.intermediates]
+        final = torch.cat(shared.final)
+        dpt_inputs = [fused, *taps, final] if self.use_encoder_features_for_dpt else [*taps, final]
+        with torch.autocast(device_type=fused.device.type, enabled=False):
+            dense = self.dpt_regressor_head(
+                self.dpt_feature_head([x.float() for x in dpt_inputs]), (height, width)
+            )
+            pose = self.pose_head(final.float())
+            metric = None
+            if self.config.use_scale_token:
+                metric = adaptors.metric_scale(self.scale_head(shared.global_token.float()))
+        return compose_outputs(dense, pose, metric, num_views)
+
+
+def compose_outputs(
+    dense: torch.Tensor, pose: torch.Tensor, metric: torch.Tensor | None, num_views: int
+) -> list[dict[str, torch.Tensor]]:
+    """Regressor `(V·B, 6, H, W)`, pose `(V·B, 7)` and metric scale `(B, 1)` -> the per-view output dicts.
+
+    Geometry is predicted scale-free; every length output is multiplied by the per-sample metric scale.
+    """
+    dense = dense.permute(0, 2, 3, 1)
+    rays = adaptors.ray_directions(dense[..., 0:3])
+    depth = adaptors.depth_along_ray(dense[..., 3:4])
+    conf = adaptors.confidence(dense[..., 4])
+    logits = dense[..., 5]
+    trans, quats = adaptors.translation_and_quaternion(pose)
+    pts_cam = rays * depth
+    rot = quat_to_rotmat(quats)
+    pts_world = torch.einsum("nij,nhwj->nhwi", rot, pts_cam) + trans[:, None, None, :]
+    batch = dense.shape[0] // num_views
+    scale = metric if metric is not None else torch.ones(batch, 1, device=dense.device, dtype=dense.dtype)
+    map_scale = scale[:, :, None, None]
+    outputs = []
+    for v in range(num_views):
+        s = slice(v * batch, (v + 1) * batch)
+        out: dict[str, Any] = {
+            "pts3d": pts_world[s] * map_scale,
+            "pts3d_cam": pts_cam[s] * map_scale,
+            "ray_directions": rays[s],
+            "depth_along_ray": depth[s] * map_scale,
+            "cam_trans": trans[s] * scale,
+            "cam_quats": quats[s],
+            "conf": conf[s],
+            "non_ambiguous_mask": adaptors.mask_probability(logits[s]) > 0.5,
+            "non_ambiguous_mask_logits": logits[s],
+        }
+        if metric is not None:
+            out["metric_scaling_factor"] = metric
+        outputs.append(out)
+    return outputs

@@ -1,0 +1,1 @@
+"""π³ (Pi3): permutation-equivariant multi-view reconstruction with no reference view."""

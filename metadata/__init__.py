@@ -1,0 +1,1 @@
+"""Covisibility, splits and the parquet index of WAI datasets."""

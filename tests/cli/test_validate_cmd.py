@@ -1,0 +1,65 @@
+"""`wai validate` through the click entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.wai_cli import main
+from tests.factories import make_scene
+from wai.validate import RULES
+
+
+def test_clean_scene_exits_zero(scene_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(scene_dir), "--deep"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "checked 1 scene(s) (deep): 1 ok, 0 with problems; 0 problem(s)"
+
+
+def test_problems_exit_one_with_one_line_each(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_scene(root / "good", n_frames=2)
+    bad = make_scene(root / "bad", n_frames=2)
+    (bad / "images" / "000000.png").unlink()
+    (bad / "images" / "000001.png").unlink()
+    result = CliRunner().invoke(main, ["validate", str(root), "--workers", "2"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[:2] == [
+        "[files] scene 'bad', frame '000000', file 'images/000000.png', field 'image': file not found (modality 'image')",
+        "[files] scene 'bad', frame '000001', file 'images/000001.png', field 'image': file not found (modality 'image')",
+    ]
+    assert lines[2] == "checked 2 scene(s) (shallow): 1 ok, 1 with problems; 2 problem(s)"
+    assert lines[3] == "problems by rule: files: 2"
+
+
+def test_json_report(scene_dir: Path) -> None:
+    (scene_dir / "scene_meta.json").write_text("{")
+    result = CliRunner().invoke(main, ["validate", str(scene_dir), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["problem_counts"] == {"meta": 1}
+    assert data["problems"][0]["message"].startswith("malformed JSON")
+
+
+def test_list_rules() -> None:
+    result = CliRunner().invoke(main, ["validate", "--list-rules"])
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.output.strip().splitlines()]
+    assert names == list(RULES)
+    assert "deep" in next(line for line in result.output.splitlines() if line.startswith("covisibility"))
+
+
+def test_missing_path_argument() -> None:
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2
+    assert "missing PATH" in result.output
+
+
+def test_nonexistent_path_is_one_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "does not exist" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,95 @@
+"""Camera rule: model, coefficients, image size and shared_intrinsics consistency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import wai
+from tests.factories import H, W, pinhole
+from tests.wai.validate.edits import edit_meta, only, rules_of
+from wai.validate import validate_scene
+
+
+def test_unknown_model_lists_the_known_ones(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.update(camera_model="KB4"))
+    [problem] = validate_scene(scene_dir)
+    assert problem.rule == "camera"
+    assert problem.field == "camera_model (scene level)" and problem.frame is None
+    assert problem.message.startswith("unknown camera model 'KB4' (expected one of PINHOLE,")
+    assert "OPENCV_FISHEYE" in problem.message
+
+
+def test_scene_level_fault_is_reported_once(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.pop("fl_x"))
+    problems = validate_scene(scene_dir)
+    assert rules_of(problems) == {"camera"}
+    assert {(p.frame, p.field, p.message) for p in problems} == {
+        (None, "fl_x (scene level)", "missing coefficient 'fl_x' required by camera model PINHOLE"),
+        (
+            None,
+            "shared_intrinsics",
+            "shared_intrinsics is true but the scene level lacks ['fl_x'] (expected the shared camera there)",
+        ),
+    }
+
+
+def test_missing_model_everywhere(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.pop("camera_model"))
+    problems = only(validate_scene(scene_dir), "camera")
+    assert any(p.message.startswith("no camera_model at frame or scene level") for p in problems)
+    assert sum(p.message.startswith("no camera_model") for p in problems) == 1
+
+
+def test_frame_level_coefficient_not_numeric(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m["frames"][1].update(cx="15.5"))
+    problems = only(validate_scene(scene_dir), "camera")
+    messages = {(p.frame, p.field): p.message for p in problems}
+    assert (
+        messages[("000001", "cx")]
+        == "coefficient of camera model PINHOLE must be a finite number, got '15.5'"
+    )
+    assert (
+        "overrides the shared camera (cx='15.5' vs scene 15.5)" in messages[("000001", "shared_intrinsics")]
+    )
+
+
+def test_image_size_must_be_positive_integers(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.update(w=0, h=23.5))
+    messages = {p.field: p.message for p in only(validate_scene(scene_dir), "camera")}
+    assert messages["w (scene level)"] == "expected a positive integer, got 0"
+    assert messages["h (scene level)"] == "expected a positive integer, got 23.5"
+
+
+def test_integral_float_size_is_accepted(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.update(w=float(W), h=float(H)))
+    assert validate_scene(scene_dir, deep=True) == []
+
+
+def test_camera_construction_fault_is_reported_once_for_shared_cameras(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.update(k1=0.2))
+    [problem] = validate_scene(scene_dir)
+    assert problem.rule == "camera"
+    assert problem.message.startswith("camera of 3 frames (first '000000') rejected:")
+    assert "is not a coefficient of PINHOLE" in problem.message
+
+
+def test_shared_false_with_frames_inheriting_scene_values(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m.update(shared_intrinsics=False))
+    [problem] = validate_scene(scene_dir)
+    assert problem.field == "shared_intrinsics"
+    assert "3 frame(s) carry no camera values of their own (first: '000000')" in problem.message
+
+
+def test_per_frame_cameras_pass(tmp_path: Path) -> None:
+    scene = tmp_path / "per_frame"
+    with wai.SceneWriter(scene, dataset_name="unit") as writer:
+        for i, f in enumerate((30.0, 31.0)):
+            image = np.zeros((H, W, 3), np.uint8)
+            writer.add_frame(f"{i:03d}", np.eye(4), camera=pinhole(f=f), image=image)
+    assert validate_scene(scene, deep=True) == []
+    edit_meta(scene, lambda m: m["frames"][1].update(camera_model="FISHEYE62"))
+    problems = validate_scene(scene)
+    assert rules_of(problems) == {"camera"}
+    assert [(p.frame, p.field) for p in problems] == [("001", "camera_model")]

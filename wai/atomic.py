@@ -1,0 +1,73 @@
+"""Atomic writes: a reader sees either the old file or the complete new one, never a half-written file.
+
+Every writer in `wai` goes through `atomic_path`: the data is written to a temporary name in the target's own folder
+(same file system, so the final `os.replace` is atomic), flushed to disk, and renamed into place. A crash or a
+SIGKILL leaves at worst a `.tmp-*` file that no reader looks at and that `remove_stale_temporaries` cleans up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+TMP_MARKER = ".wai-tmp-"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on a clean exit rename it onto `target`, else delete it.
+
+    The temporary name keeps the target's suffix, so libraries that pick a codec by suffix (OpenCV, OpenEXR) still
+    work: ``depth/0001.exr`` is written as ``depth/.wai-tmp-<id>-0001.exr``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{TMP_MARKER}{uuid.uuid4().hex[:12]}-{target.name}")
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        if fsync:
+            _fsync_dir(target.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_bytes(target: str | os.PathLike, data: bytes, fsync: bool = True) -> None:
+    """Write `data` to `target` atomically."""
+    with atomic_path(target, fsync=fsync) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: str | os.PathLike, text: str, fsync: bool = True) -> None:
+    """Write UTF-8 `text` to `target` atomically."""
+    atomic_write_bytes(target, text.encode("utf-8"), fsync=fsync)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Delete temporaries that a killed writer left below `folder`; return how many were removed."""
+    removed = 0
+    for path in Path(folder).rglob(f"{TMP_MARKER}*"):
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed

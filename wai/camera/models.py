@@ -1,0 +1,230 @@
+"""Camera models: their names, their coefficients and the lens distortion of each.
+
+A model is split in two steps. A 3D point in the camera frame (OpenCV axes: x right, y down, z forward) first becomes
+2D *base coordinates*, then the model's distortion moves those coordinates, and the focal lengths and principal point
+turn the result into pixels:
+
+* perspective models (PINHOLE ... FOV): base coordinates are ``(x/z, y/z)``; only points with z > 0 project.
+* fisheye models (OPENCV_FISHEYE, THIN_PRISM_FISHEYE, RAD_TAN_THIN_PRISM_FISHEYE): base coordinates are
+  ``theta * (x, y) / |(x, y)|`` with theta the angle from the optical axis, so rays up to 180 degrees project.
+* EQUIRECTANGULAR has no base coordinates: longitude and latitude map linearly to the full image.
+
+The distortion functions below work on arrays of base coordinates and are the single definition of every model;
+projection, iterative unprojection and undistortion maps are all built on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import Enum
+
+import numpy as np
+
+
+class CameraModel(str, Enum):
+    """Camera model names, spelled as in ``scene_meta.json`` (``camera_model``) and in COLMAP."""
+
+    PINHOLE = "PINHOLE"
+    SIMPLE_PINHOLE = "SIMPLE_PINHOLE"
+    SIMPLE_RADIAL = "SIMPLE_RADIAL"
+    RADIAL = "RADIAL"
+    OPENCV = "OPENCV"
+    OPENCV_FISHEYE = "OPENCV_FISHEYE"
+    FULL_OPENCV = "FULL_OPENCV"
+    FOV = "FOV"
+    THIN_PRISM_FISHEYE = "THIN_PRISM_FISHEYE"
+    RAD_TAN_THIN_PRISM_FISHEYE = "RAD_TAN_THIN_PRISM_FISHEYE"
+    EQUIRECTANGULAR = "EQUIRECTANGULAR"
+
+
+_FOCAL = ("fl_x", "fl_y", "cx", "cy")
+
+#: Coefficient names of each model, in the reference's order. ``w`` and ``h`` are not coefficients.
+#: The SIMPLE_* and RADIAL models (COLMAP's single-focal models) also carry ``fl_y``, which must equal ``fl_x``.
+CAMERA_PARAMS: dict[CameraModel, tuple[str, ...]] = {
+    CameraModel.PINHOLE: _FOCAL,
+    CameraModel.SIMPLE_PINHOLE: _FOCAL,
+    CameraModel.SIMPLE_RADIAL: (*_FOCAL, "k1"),
+    CameraModel.RADIAL: (*_FOCAL, "k1", "k2"),
+    CameraModel.OPENCV: (*_FOCAL, "k1", "k2", "p1", "p2"),
+    CameraModel.OPENCV_FISHEYE: (*_FOCAL, "k1", "k2", "k3", "k4"),
+    CameraModel.FULL_OPENCV: (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+    CameraModel.FOV: (*_FOCAL, "omega"),
+    CameraModel.THIN_PRISM_FISHEYE: (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "sx1", "sy1"),
+    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: (
+        *_FOCAL,
+        *(f"k{i}" for i in range(6)),
+        "p0",
+        "p1",
+        *(f"s{i}" for i in range(4)),
+    ),
+    CameraModel.EQUIRECTANGULAR: (),
+}
+
+#: Coefficients a model accepts but does not require. The reference's undistort stage reads an optional ``k3`` for
+#: OPENCV (OpenCV's five-coefficient form k1, k2, p1, p2, k3).
+OPTIONAL_PARAMS: dict[CameraModel, tuple[str, ...]] = {CameraModel.OPENCV: ("k3",)}
+
+#: Every coefficient name of any model (focal terms first): the keys a camera may contribute to a meta dict.
+ALL_PARAM_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        name for model in CameraModel for name in (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ()))
+    )
+)
+
+#: Models whose focal length is one number (COLMAP's f): fl_y must equal fl_x.
+SINGLE_FOCAL_MODELS = frozenset({CameraModel.SIMPLE_PINHOLE, CameraModel.SIMPLE_RADIAL, CameraModel.RADIAL})
+
+#: Models whose base coordinates are angle-scaled (rays beyond 90 degrees project).
+FISHEYE_MODELS = frozenset(
+    {CameraModel.OPENCV_FISHEYE, CameraModel.THIN_PRISM_FISHEYE, CameraModel.RAD_TAN_THIN_PRISM_FISHEYE}
+)
+
+#: Models without any distortion coefficient.
+UNDISTORTED_MODELS = frozenset({CameraModel.PINHOLE, CameraModel.SIMPLE_PINHOLE})
+
+
+def distortion_names(model: CameraModel) -> tuple[str, ...]:
+    """The distortion coefficients of `model` (everything but fl_x, fl_y, cx, cy), optional ones included."""
+    return tuple(n for n in (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ())) if n not in _FOCAL)
+
+
+# --- distortion functions: (params, x, y) -> (xd, yd), all arrays of one shape ------------------------------------
+
+Distortion = Callable[[Mapping[str, float], np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _identity(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return x, y
+
+
+def _simple_radial(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scale = 1.0 + p["k1"] * (x * x + y * y)
+    return x * scale, y * scale
+
+
+def _radial(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r2 = x * x + y * y
+    scale = 1.0 + r2 * (p["k1"] + r2 * p["k2"])
+    return x * scale, y * scale
+
+
+def _tangential(
+    x: np.ndarray, y: np.ndarray, r2: np.ndarray, px: float, py: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decentring distortion written as a vector (px, py) = OpenCV's (p2, p1): d = 2 (p . q) q + r^2 p."""
+    dot2 = 2.0 * (px * x + py * y)
+    return dot2 * x + r2 * px, dot2 * y + r2 * py
+
+
+def _opencv(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r2 = x * x + y * y
+    scale = 1.0 + r2 * (p["k1"] + r2 * (p["k2"] + r2 * p.get("k3", 0.0)))
+    tx, ty = _tangential(x, y, r2, p["p2"], p["p1"])
+    return x * scale + tx, y * scale + ty
+
+
+def _full_opencv(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r2 = x * x + y * y
+    num = 1.0 + r2 * (p["k1"] + r2 * (p["k2"] + r2 * p["k3"]))
+    den = 1.0 + r2 * (p["k4"] + r2 * (p["k5"] + r2 * p["k6"]))
+    scale = num / den
+    tx, ty = _tangential(x, y, r2, p["p2"], p["p1"])
+    return x * scale + tx, y * scale + ty
+
+
+def _fov(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # COLMAP's FOV model: r_d = atan(2 r tan(omega / 2)) / omega, with its series forms near omega = 0 and r = 0.
+    omega = p["omega"]
+    r2 = x * x + y * y
+    if omega * omega < 1e-4:
+        factor = (omega * omega * r2) / 3.0 - omega * omega / 12.0 + 1.0
+    else:
+        t = np.tan(omega / 2.0)
+        r = np.sqrt(r2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exact = np.arctan(2.0 * r * t) / (np.where(r > 0, r, 1.0) * omega)
+        series = (-2.0 * t * (4.0 * r2 * t * t - 3.0)) / (3.0 * omega)
+        factor = np.where(r2 < 1e-4, series, exact)
+    return x * factor, y * factor
+
+
+def _opencv_fisheye(p: Mapping[str, float], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    t2 = x * x + y * y
+    scale = 1.0 + t2 * (p["k1"] + t2 * (p["k2"] + t2 * (p["k3"] + t2 * p["k4"])))
+    return x * scale, y * scale
+
+
+def _thin_prism_fisheye(
+    p: Mapping[str, float], x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    # COLMAP's THIN_PRISM_FISHEYE: radial, decentring and thin-prism terms all added on the angle coordinates.
+    t2 = x * x + y * y
+    radial = t2 * (p["k1"] + t2 * (p["k2"] + t2 * (p["k3"] + t2 * p["k4"])))
+    tx, ty = _tangential(x, y, t2, p["p2"], p["p1"])
+    return x + x * radial + tx + p["sx1"] * t2, y + y * radial + ty + p["sy1"] * t2
+
+
+def _rad_tan_thin_prism_fisheye(
+    p: Mapping[str, float], x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    # Project Aria's FisheyeRadTanThinPrism: a radial polynomial in theta up to theta^12, then decentring and thin
+    # prism on the radially distorted coordinates.
+    t2 = x * x + y * y
+    poly = 0.0
+    for i in range(5, -1, -1):
+        poly = (poly + p[f"k{i}"]) * t2
+    xr, yr = x * (1.0 + poly), y * (1.0 + poly)
+    r2 = xr * xr + yr * yr
+    tx, ty = _tangential(xr, yr, r2, p["p0"], p["p1"])
+    return (
+        xr + tx + r2 * (p["s0"] + r2 * p["s1"]),
+        yr + ty + r2 * (p["s2"] + r2 * p["s3"]),
+    )
+
+
+DISTORTIONS: dict[CameraModel, Distortion] = {
+    CameraModel.PINHOLE: _identity,
+    CameraModel.SIMPLE_PINHOLE: _identity,
+    CameraModel.SIMPLE_RADIAL: _simple_radial,
+    CameraModel.RADIAL: _radial,
+    CameraModel.OPENCV: _opencv,
+    CameraModel.FULL_OPENCV: _full_opencv,
+    CameraModel.FOV: _fov,
+    CameraModel.OPENCV_FISHEYE: _opencv_fisheye,
+    CameraModel.THIN_PRISM_FISHEYE: _thin_prism_fisheye,
+    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: _rad_tan_thin_prism_fisheye,
+}
+
+# How tangential and thin-prism coefficients turn when the image is rotated by 90 degrees: each tuple names the
+# (x, y) components of one vector-valued term.
+ROTATING_PAIRS: dict[CameraModel, tuple[tuple[str, str], ...]] = {
+    CameraModel.OPENCV: (("p2", "p1"),),
+    CameraModel.FULL_OPENCV: (("p2", "p1"),),
+    CameraModel.THIN_PRISM_FISHEYE: (("p2", "p1"), ("sx1", "sy1")),
+    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: (("p0", "p1"), ("s0", "s2"), ("s1", "s3")),
+}
+
+
+def fold_radius(model: CameraModel, params: Mapping[str, float]) -> float:
+    """Largest base-coordinate radius up to which the distortion keeps growing outwards (inf if it always does).
+
+    Past this radius a strongly distorted lens model folds back, and far-away rays would land on pixels that belong
+    to rays near the centre; projection marks such points invalid instead of returning those wrong pixels.
+    """
+    if model in UNDISTORTED_MODELS or model is CameraModel.EQUIRECTANGULAR:
+        return float("inf")
+    if model in FISHEYE_MODELS:
+        radius = np.linspace(0.0, np.pi, 8001)[1:]
+    else:
+        radius = np.tan(np.linspace(0.0, np.radians(89.9), 8001)[1:])
+    distort = DISTORTIONS[model]
+    limit = float("inf")
+    for phi in np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False):
+        c, s = np.cos(phi), np.sin(phi)
+        xd, yd = distort(params, radius * c, radius * s)
+        outward = xd * c + yd * s
+        folded = np.flatnonzero(np.diff(outward) <= 0.0)
+        if folded.size:
+            limit = min(limit, float(radius[folded[0]]))
+    return limit

@@ -1,0 +1,81 @@
+"""Encoding and decoding of raster files (PNG, JPEG, WebP) through OpenCV, shared by the pixel codecs.
+
+Files are read into memory and decoded with `cv2.imdecode` (and encoded with `cv2.imencode`), so paths with any
+characters work, missing files and undecodable files are told apart, and writes go through `wai.atomic`.
+PNG files are walked chunk by chunk first: OpenCV does not reliably report a truncated PNG.
+`IMREAD_UNCHANGED` keeps the stored channel count and bit depth (the codecs convert explicitly) and, like the
+reference's Pillow reader, ignores EXIF orientation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from wai.atomic import atomic_write_bytes
+from wai.errors import WaiFormatError, where
+from wai.io.png_chunks import Chunk, iter_chunks
+
+RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def read_raster(path: Path, fmt: str) -> tuple[np.ndarray, list[Chunk] | None]:
+    """Decode `path` as stored: (H, W) or (H, W, C) in OpenCV's BGR(A) order, uint8 or uint16.
+
+    Returns the pixels and, for PNG files, the file's chunks (so callers can read text chunks).
+    """
+    blob = path.read_bytes()
+    chunks = iter_chunks(blob, path) if path.suffix.lower() == ".png" else None
+    pixels = cv2.imdecode(np.frombuffer(blob, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        raise WaiFormatError(
+            f"{where(file=str(path))}: format '{fmt}': OpenCV cannot decode this file as {path.suffix} "
+            f"({len(blob)} bytes; truncated or not an image)"
+        )
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise WaiFormatError(
+            f"{where(file=str(path))}: format '{fmt}': expected 8- or 16-bit integer pixels, got {pixels.dtype}"
+        )
+    return pixels, chunks
+
+
+def to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """BGR(A) or grey pixels from `read_raster` as (H, W, 3) RGB of the same dtype (alpha is dropped)."""
+    if pixels.ndim == 2:
+        return np.repeat(pixels[:, :, None], 3, axis=2)
+    if pixels.shape[2] == 1:
+        return np.repeat(pixels, 3, axis=2)
+    return np.ascontiguousarray(pixels[:, :, 2::-1])
+
+
+def encode_raster(path: Path, pixels: np.ndarray, params: list[int]) -> bytes:
+    """Encode (H, W) or (H, W, 3) BGR pixels in the codec that the suffix of `path` names."""
+    ok, buffer = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(pixels), params)
+    if not ok:
+        raise WaiFormatError(
+            f"{where(file=str(path))}: OpenCV could not encode {pixels.dtype} {pixels.shape}"
+        )
+    return buffer.tobytes()
+
+
+def encode_params(path: Path, quality: int, png_compression: int) -> list[int]:
+    """OpenCV writer flags for the suffix of `path`: JPEG at `quality` with 4:4:4 chroma, WebP, PNG level."""
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        return [
+            cv2.IMWRITE_JPEG_QUALITY,
+            int(quality),
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+        ]
+    if suffix == ".webp":
+        return [cv2.IMWRITE_WEBP_QUALITY, int(quality)]
+    return [cv2.IMWRITE_PNG_COMPRESSION, int(png_compression)]
+
+
+def write_raster(path: Path, pixels: np.ndarray, params: list[int]) -> Path:
+    """Encode and write atomically; return `path`."""
+    atomic_write_bytes(path, encode_raster(path, pixels, params))
+    return path

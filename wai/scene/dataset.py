@@ -1,0 +1,33 @@
+"""A dataset root: one folder per scene, nothing else (spec 1.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from wai.errors import WaiFileNotFoundError
+from wai.scene.meta import SCENE_META
+from wai.scene.scene import Scene, open_scene
+
+
+def list_scenes(root: str | Path) -> list[str]:
+    """Sorted names of the scene folders under `root`: every sub-directory except hidden or internal ones
+    (names starting with ``.`` or ``_``, such as a writer's temporaries)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise WaiFileNotFoundError(f"dataset root '{root}' does not exist or is not a folder")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def is_scene(path: str | Path) -> bool:
+    """Whether `path` is a scene folder (has a `scene_meta.json`)."""
+    return (Path(path) / SCENE_META).is_file()
+
+
+def iter_scenes(root: str | Path) -> Iterator[Scene]:
+    """Open every converted scene of a dataset root in name order; folders without a scene meta are skipped
+    (they are unfinished conversions, which `wai validate` reports)."""
+    root = Path(root)
+    for name in list_scenes(root):
+        if is_scene(root / name):
+            yield open_scene(root / name)

@@ -1,0 +1,305 @@
+"""`Scene` and `Frame`: the read side of a WAI scene folder.
+
+`open_scene` parses `scene_meta.json` once; frames, cameras, resolved modality descriptors and the pose stack are
+derived from that one parse and cached, so a scene with 10,000 frames costs one JSON parse however many frames are
+touched. Everything returned is numpy (never torch).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wai import io
+from wai.camera import CAMERA_PARAMS, Camera
+from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormatError, where
+from wai.scene.meta import SCENE_META, frame_name_index, load_scene_meta, save_scene_meta
+from wai.scene.modalities import ModalityLeaf, iter_leaves, resolve
+from wai.scene.paths import resolve_in_scene
+
+#: Every key that describes a camera; each one is taken from the frame if present, else from the scene.
+CAMERA_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(itertools.chain(("camera_model", "w", "h"), *CAMERA_PARAMS.values()))
+)
+
+
+def _with_location(exc: WaiError, location: str) -> WaiError:
+    """The same error class, with the scene/frame location in front of the codec's message."""
+    return type(exc)(f"{location}: {exc}")
+
+
+class Frame:
+    """One posed image of a scene. Cheap to create: it holds the scene and an index, and reads lazily."""
+
+    __slots__ = ("scene", "index")
+
+    def __init__(self, scene: Scene, index: int) -> None:
+        self.scene = scene
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"Frame(scene={self.scene.name!r}, index={self.index}, name={self.name!r})"
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The frame's entry in `scene_meta.json` (the dict itself: mutate only through a writer)."""
+        return self.scene.meta["frames"][self.index]
+
+    @property
+    def name(self) -> str:
+        return str(self.raw["frame_name"])
+
+    @property
+    def cam2world(self) -> np.ndarray:
+        """(4, 4) float64 camera-to-world pose, OpenCV axes (x right, y down, z forward)."""
+        return self.scene.poses[self.index].copy()
+
+    @property
+    def camera(self) -> Camera:
+        """The frame's camera model and coefficients (frame values override scene values key by key)."""
+        return self.scene.camera(self.index)
+
+    @property
+    def intrinsics(self) -> np.ndarray:
+        """(3, 3) float64 K. Only for distortion-free cameras: a distorted frame must be undistorted first."""
+        camera = self.camera
+        if not camera.is_pinhole:
+            raise WaiCameraError(
+                f"{where(scene=self.scene.name, frame=self.name)}: camera model {camera.model.value} has non-zero "
+                "distortion; undistort the scene first or use frame.camera"
+            )
+        return camera.K
+
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8 RGB."""
+        return self.load("image")
+
+    @property
+    def depth(self) -> np.ndarray:
+        """(H, W) float32 z-depth in scene units (metres for metric scenes); 0 marks invalid pixels."""
+        return self.load("depth")
+
+    def has(self, modality: str) -> bool:
+        """Whether this frame has a file for `modality`."""
+        leaf = self.scene.frame_modality(modality)
+        return leaf.value in self.raw
+
+    def path(self, modality: str) -> Path:
+        """Absolute path of this frame's file for `modality` (checked to stay inside the scene folder)."""
+        leaf = self.scene.frame_modality(modality)
+        rel = self.raw.get(leaf.value)
+        if rel is None:
+            raise WaiFormatError(
+                f"{where(scene=self.scene.name, frame=self.name, field=leaf.value)}: the frame has no entry for "
+                f"modality '{modality}'"
+            )
+        return resolve_in_scene(
+            self.scene.path, rel, scene=self.scene.name, frame=self.name, field=leaf.value
+        )
+
+    def load(self, modality: str, **options: Any) -> Any:
+        """Load a modality by name (``"depth"``, ``"pred_depth/moge2"``, ``"depth|rendered_depth"``)."""
+        leaf = self.scene.frame_modality(modality)
+        path = self.path(modality)
+        try:
+            return io.load(path, leaf.format, **options)
+        except WaiError as exc:
+            raise _with_location(exc, where(scene=self.scene.name, frame=self.name)) from exc
+
+
+class FrameSequence(Sequence[Frame]):
+    """`scene.frames`: indexable and iterable, builds `Frame` handles on demand."""
+
+    def __init__(self, scene: Scene) -> None:
+        self._scene = scene
+
+    def __len__(self) -> int:
+        return len(self._scene.meta["frames"])
+
+    def __getitem__(self, i: int) -> Frame:  # type: ignore[override]
+        if isinstance(i, slice):
+            return [Frame(self._scene, j) for j in range(*i.indices(len(self)))]  # type: ignore[return-value]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"scene '{self._scene.name}': frame index {i} out of range for {n} frames")
+        return Frame(self._scene, i % n)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return (Frame(self._scene, i) for i in range(len(self)))
+
+
+class Scene:
+    """A WAI scene folder opened for reading. Create with `open_scene`."""
+
+    def __init__(self, path: Path, meta: dict[str, Any], meta_name: str = SCENE_META) -> None:
+        self.path = path
+        self.meta = meta
+        self.meta_name = meta_name
+        self.frames = FrameSequence(self)
+        self._leaf_cache: dict[str, ModalityLeaf] = {}
+        self._camera_cache: dict[int, Camera] = {}
+
+    def __repr__(self) -> str:
+        return f"Scene({str(self.path)!r}, frames={len(self)})"
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def name(self) -> str:
+        """The scene folder's name (the reference's `scene_name` should equal it; the validator checks)."""
+        return self.path.name
+
+    @property
+    def dataset_name(self) -> str | None:
+        return self.meta.get("dataset_name")
+
+    @property
+    def scale_type(self) -> str | None:
+        return self.meta.get("scale_type")
+
+    @functools.cached_property
+    def frame_names(self) -> dict[str, int]:
+        """`{frame_name: index}`, the reference's in-memory index."""
+        return frame_name_index(self.meta)
+
+    def frame(self, key: str | int) -> Frame:
+        """A frame by name (str) or index (int)."""
+        if isinstance(key, str):
+            try:
+                return Frame(self, self.frame_names[key])
+            except KeyError:
+                raise WaiFormatError(f"{where(scene=self.name)}: no frame named {key!r}") from None
+        return self.frames[key]
+
+    @functools.cached_property
+    def poses(self) -> np.ndarray:
+        """(N, 4, 4) float64 cam2world of every frame; NaN-filled for frames without `transform_matrix`."""
+        out = np.full((len(self), 4, 4), np.nan)
+        for i, frame in enumerate(self.meta["frames"]):
+            matrix = frame.get("transform_matrix")
+            if matrix is None:
+                continue
+            try:
+                out[i] = np.asarray(matrix, dtype=np.float64).reshape(4, 4)
+            except (ValueError, TypeError) as exc:
+                raise WaiFormatError(
+                    f"{where(scene=self.name, frame=str(frame['frame_name']), field='transform_matrix')}: "
+                    f"expected 4x4 numbers ({exc})"
+                ) from exc
+        out.setflags(write=False)
+        return out
+
+    def camera_values(self, index: int) -> dict[str, Any]:
+        """Camera keys of frame `index`, each taken from the frame if present, else from the scene."""
+        frame = self.meta["frames"][index]
+        return {
+            k: frame[k] if k in frame else self.meta[k] for k in CAMERA_KEYS if k in frame or k in self.meta
+        }
+
+    def camera(self, index: int = 0) -> Camera:
+        """The `Camera` of frame `index` (one shared object when the scene has shared intrinsics)."""
+        key = 0 if self.meta.get("shared_intrinsics") and not self._frame_has_camera(index) else index
+        cam = self._camera_cache.get(key)
+        if cam is None:
+            frame_name = str(self.meta["frames"][index]["frame_name"])
+            cam = Camera.from_meta(self.camera_values(index), where=where(scene=self.name, frame=frame_name))
+            self._camera_cache[key] = cam
+        return cam
+
+    def _frame_has_camera(self, index: int) -> bool:
+        frame = self.meta["frames"][index]
+        return any(k in frame for k in CAMERA_KEYS)
+
+    # --- modalities -------------------------------------------------------------------------------------------
+
+    def frame_modality(self, name: str) -> ModalityLeaf:
+        """Resolve a frame modality name to its descriptor (cached)."""
+        leaf = self._leaf_cache.get(name)
+        if leaf is None:
+            tree = self.meta.get("frame_modalities") or {}
+            leaf = resolve(tree, name, where(scene=self.name, field="frame_modalities"))
+            if leaf.kind != "frame_key":
+                raise WaiFormatError(
+                    f"{where(scene=self.name, field='frame_modalities')}: modality '{name}' must use 'frame_key'"
+                )
+            self._leaf_cache[name] = leaf
+        return leaf
+
+    @property
+    def frame_modality_names(self) -> list[str]:
+        """Every frame modality, groups flattened (``pred_depth/moge2``)."""
+        tree = self.meta.get("frame_modalities") or {}
+        return [leaf.name for leaf in iter_leaves(tree, where(scene=self.name, field="frame_modalities"))]
+
+    @property
+    def scene_modality_names(self) -> list[str]:
+        tree = self.meta.get("scene_modalities") or {}
+        return [leaf.name for leaf in iter_leaves(tree, where(scene=self.name, field="scene_modalities"))]
+
+    def scene_modality_path(self, name: str) -> Path:
+        tree = self.meta.get("scene_modalities") or {}
+        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"))
+        return resolve_in_scene(self.path, leaf.value, scene=self.name, field=f"scene_modalities.{name}")
+
+    def load_scene_modality(self, name: str, **options: Any) -> Any:
+        """Load a scene-level modality (mesh, covisibility matrix, mappings) by name."""
+        tree = self.meta.get("scene_modalities") or {}
+        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"))
+        path = self.scene_modality_path(name)
+        try:
+            return io.load(path, leaf.format, **options)
+        except WaiError as exc:
+            raise _with_location(exc, where(scene=self.name)) from exc
+
+    def covisibility(self, version: str = "v0") -> np.ndarray:
+        """The (N, N) float32 pairwise covisibility matrix of `covisibility/<version>/` (memory-mapped).
+
+        Exactly one `.npy` must be in that folder (the reference's loaders take whichever one the file system lists
+        first; we refuse to guess).
+        """
+        folder = self.path / "covisibility" / version
+        files = sorted(folder.glob("*.npy")) if folder.is_dir() else []
+        if not files:
+            raise WaiFileNotFoundError(f"{where(scene=self.name, file=str(folder))}: no covisibility matrix")
+        if len(files) > 1:
+            names = [f.name for f in files]
+            raise WaiFormatError(
+                f"{where(scene=self.name, file=str(folder))}: several matrices {names}; keep one"
+            )
+        matrix = io.load(files[0], "mmap")
+        if matrix.shape != (len(self), len(self)):
+            raise WaiFormatError(
+                f"{where(scene=self.name, file=str(files[0]))}: expected a {len(self)}x{len(self)} matrix "
+                f"(one row per frame), got {matrix.shape}"
+            )
+        return matrix
+
+    def save_meta(self) -> None:
+        """Write `self.meta` back to the scene's meta file (atomic, with backup)."""
+        save_scene_meta(self.path / self.meta_name, self.meta)
+        self.__dict__.pop("poses", None)
+        self.__dict__.pop("frame_names", None)
+        self._leaf_cache.clear()
+        self._camera_cache.clear()
+
+
+def open_scene(path: str | Path, meta_name: str = SCENE_META) -> Scene:
+    """Open a scene folder (or its `scene_meta.json` directly)."""
+    path = Path(path)
+    if path.is_file():
+        path, meta_name = path.parent, path.name
+    meta_path = path / meta_name
+    if not meta_path.is_file():
+        if not path.is_dir():
+            raise WaiFileNotFoundError(f"scene folder '{path}' does not exist")
+        raise WaiFileNotFoundError(
+            f"scene '{path.name}': no '{meta_name}' in '{path}' (conversion not finished?)"
+        )
+    return Scene(path, load_scene_meta(meta_path), meta_name)

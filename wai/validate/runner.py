@@ -1,0 +1,101 @@
+"""Running the rules: over one scene, or over every scene of a dataset root in a process pool."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+from pathlib import Path
+
+from wai.errors import WaiFileNotFoundError
+from wai.scene import list_scenes
+from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
+from wai.validate.context import SceneContext
+from wai.validate.problem import Problem, ValidationReport
+from wai.validate.rules import rules_for
+
+#: Called after each scene with its name and its problem count (for progress bars).
+ProgressCallback = Callable[[str, int], None]
+
+#: Entries that mark a folder as a scene even before its scene_meta.json exists (an unfinished conversion).
+_SCENE_MARKERS = (SCENE_META, SCENE_META_DISTORTED, "_process_log.json", "images")
+
+
+def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]:
+    """Check one scene folder; returns its problems (empty when it is valid), ordered by rule.
+
+    A rule that crashes on data it did not foresee is itself reported as a problem of that rule rather than
+    aborting the run.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise WaiFileNotFoundError(f"scene folder '{path}' does not exist")
+    ctx = SceneContext.load(path)
+    problems: list[Problem] = []
+    for rule in rules_for(deep):
+        try:
+            for problem in rule.check(ctx):
+                problems.append(replace(problem, rule=rule.name))
+        except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+            problems.append(
+                Problem(
+                    rule=rule.name, scene=ctx.name, message=f"the check failed: {type(exc).__name__}: {exc}"
+                )
+            )
+    return problems
+
+
+def is_scene_folder(path: Path) -> bool:
+    """Whether `path` is a scene (finished or not) rather than a dataset root.
+
+    A scene has a scene meta, a process log or an `images/` folder; a folder with no sub-folders at all is taken as
+    an empty, unfinished scene.
+    """
+    if any((path / marker).exists() for marker in _SCENE_MARKERS):
+        return True
+    return not any(p.is_dir() and not p.name.startswith((".", "_")) for p in path.iterdir())
+
+
+def find_scenes(path: str | os.PathLike) -> list[Path]:
+    """The scene folders to check: `path` itself if it is a scene, else every scene folder of the root it is."""
+    path = Path(path)
+    if path.is_file() and path.name in (SCENE_META, SCENE_META_DISTORTED):
+        path = path.parent
+    if not path.is_dir():
+        raise WaiFileNotFoundError(
+            f"'{path}' does not exist or is not a folder (expected a scene or a dataset root)"
+        )
+    if is_scene_folder(path):
+        return [path]
+    return [path / name for name in list_scenes(path)]
+
+
+def _check_one(path: Path, deep: bool) -> list[Problem]:
+    return validate_scene(path, deep=deep)
+
+
+def validate(
+    path: str | os.PathLike,
+    deep: bool = False,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+) -> ValidationReport:
+    """Check a scene folder or every scene of a dataset root; scenes run in a process pool of `workers`."""
+    scenes = find_scenes(path)
+    results: dict[Path, list[Problem]] = {}
+    if workers > 1 and len(scenes) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(scenes))) as pool:
+            futures = {pool.submit(_check_one, scene, deep): scene for scene in scenes}
+            for future in as_completed(futures):
+                scene = futures[future]
+                results[scene] = future.result()
+                if progress is not None:
+                    progress(scene.name, len(results[scene]))
+    else:
+        for scene in scenes:
+            results[scene] = _check_one(scene, deep)
+            if progress is not None:
+                progress(scene.name, len(results[scene]))
+    problems = [problem for scene in scenes for problem in results[scene]]
+    return ValidationReport(root=str(path), deep=deep, scenes=[s.name for s in scenes], problems=problems)

@@ -1,0 +1,1 @@
+"""Converters from public datasets and generic capture formats into the WAI format."""

@@ -1,0 +1,54 @@
+"""What every converter is: a typed config, a list of source scenes, and a function that writes one WAI scene.
+
+Converters return nothing special: they write through `wai.SceneWriter`, which saves `scene_meta.json` last, and
+the stage runner records their progress in each scene's `_process_log.json` under the stage name `conversion`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
+
+
+@dataclasses.dataclass
+class ConverterConfig:
+    """Fields every converter config has. Subclasses add their own, each with ``metadata={"help": ...}``."""
+
+    src: Path | None = dataclasses.field(default=None, metadata={"help": "Folder of the raw dataset."})
+
+
+class Converter(abc.ABC):
+    """One dataset, one converter. Subclasses set `name`, `description`, `config_class` and implement two methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    config_class: ClassVar[type[ConverterConfig]] = ConverterConfig
+    needs_source: ClassVar[bool] = True
+
+    def __init__(self, config: ConverterConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    def source_scenes(self) -> list[str]:
+        """Names of the scenes this converter will write (also the output folder names)."""
+
+    @abc.abstractmethod
+    def convert_scene(self, scene: str, out_dir: Path) -> None:
+        """Write one WAI scene into `out_dir` (which exists and holds at most a process log)."""
+
+    def reset(self, out_dir: Path) -> None:
+        """Before a scene is converted again (after a crash or with --overwrite), remove all but its process log."""
+        for child in out_dir.iterdir():
+            if child.name.startswith("_process_log") or child.name == "_scene.lock":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def __call__(self, out_dir: Path) -> Any:
+        """Stage entry point: convert the scene whose output folder is `out_dir`."""
+        return self.convert_scene(out_dir.name, out_dir)
