@@ -100,4 +100,31 @@ def identity_mapping(state_dict: StateDict) -> StateDict:
     return {k.removeprefix("module."): v for k, v in state_dict.items()}
 
 
-KEY_MAPPERS: dict[str, Callable[[StateDict], StateDict]] = {"mapanything": map_mapanything_state_dict}
+VGGT_UNBUILT_PREFIXES = ("track_head.",)
+
+
+def map_vggt_state_dict(state_dict: StateDict) -> StateDict:
+    """Official VGGT layout -> our names (identical module names); the track head's keys are dropped because that
+    head is not built (the spec gives no architecture for it)."""
+    return {k: v for k, v in identity_mapping(state_dict).items() if not k.startswith(VGGT_UNBUILT_PREFIXES)}
+
+
+def map_moge2_state_dict(state_dict: StateDict) -> StateDict:
+    """MoGe-2's `model.pt` state dict -> our names (identical). The two image-statistics buffers and the unused
+    `mask_token`, which a released file may omit, are filled with their deterministic values."""
+    out = identity_mapping(state_dict)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    out.setdefault("encoder.image_mean", torch.tensor(mean).reshape(1, 3, 1, 1))
+    out.setdefault("encoder.image_std", torch.tensor(std).reshape(1, 3, 1, 1))
+    cls = out.get("encoder.backbone.cls_token")
+    if cls is not None:
+        out.setdefault("encoder.backbone.mask_token", torch.zeros(1, cls.shape[-1], dtype=cls.dtype))
+    return out
+
+
+KEY_MAPPERS: dict[str, Callable[[StateDict], StateDict]] = {
+    "mapanything": map_mapanything_state_dict,
+    "vggt": map_vggt_state_dict,
+    "pi3": identity_mapping,
+    "moge2": map_moge2_state_dict,
+}

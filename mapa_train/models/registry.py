@@ -17,6 +17,15 @@ from mapa_train.models.config_io import apply_overrides
 from mapa_train.models.mapanything import config as mapa_cfg
 from mapa_train.models.mapanything.config import MapAnythingConfig
 from mapa_train.models.mapanything.model import MapAnything
+from mapa_train.models.moge2 import config as moge2_cfg
+from mapa_train.models.moge2.config import MoGe2Config
+from mapa_train.models.moge2.model import MoGe2
+from mapa_train.models.pi3 import config as pi3_cfg
+from mapa_train.models.pi3.config import Pi3Config
+from mapa_train.models.pi3.model import Pi3
+from mapa_train.models.vggt import config as vggt_cfg
+from mapa_train.models.vggt.config import VGGTConfig
+from mapa_train.models.vggt.model import VGGT
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,49 @@ for _entry in (
     ),
     ModelEntry(
         "mapanything_ablations", "mapanything", "ablation", mapa_cfg.mapanything_ablations, "no scale token"
+    ),
+):
+    register_model(_entry)
+
+
+# VGGT-1B's published total is 1,256,537,516 including a 65,941,396-parameter track head; the spec gives no
+# track-head architecture, so it is not built and the entry compares against the published total minus that head.
+VGGT_TRACK_HEAD_PARAMS = 65_941_396
+VGGT_1B_PUBLISHED_PARAMS = 1_256_537_516
+
+register_family(ModelFamily("vggt", VGGTConfig, VGGT, "VGGT multi-view geometry transformer (no track head)"))
+register_family(ModelFamily("pi3", Pi3Config, Pi3, "π³ permutation-equivariant multi-view reconstruction"))
+register_family(ModelFamily("moge2", MoGe2Config, MoGe2, "MoGe-2 single-view metric geometry"))
+for _entry in (
+    ModelEntry("vggt_tiny", "vggt", "tiny", vggt_cfg.vggt_tiny, "CPU test model"),
+    ModelEntry(
+        "vggt",
+        "vggt",
+        "full",
+        vggt_cfg.vggt_1b,
+        "VGGT-1B without track head (published 1,256,537,516 incl. 65,941,396 track head)",
+        VGGT_1B_PUBLISHED_PARAMS - VGGT_TRACK_HEAD_PARAMS,
+    ),
+    ModelEntry("pi3_tiny", "pi3", "tiny", pi3_cfg.pi3_tiny, "CPU test model"),
+    ModelEntry(
+        "pi3", "pi3", "full", pi3_cfg.pi3_large, "π³ (yyfz233/Pi3): ViT-L-reg + 36-block decoder", 958_696_732
+    ),
+    ModelEntry("moge2_tiny", "moge2", "tiny", moge2_cfg.moge2_tiny, "CPU test model (with normal head)"),
+    ModelEntry(
+        "moge2_vitl",
+        "moge2",
+        "full",
+        moge2_cfg.moge2_vitl,
+        "MoGe-2 ViT-L (Ruicheng/moge-2-vitl)",
+        326_209_221,
+    ),
+    ModelEntry(
+        "moge2_vitl_normal",
+        "moge2",
+        "full",
+        moge2_cfg.moge2_vitl_normal,
+        "MoGe-2 ViT-L + normal head (Ruicheng/moge-2-vitl-normal)",
+        330_901_544,
     ),
 ):
     register_model(_entry)

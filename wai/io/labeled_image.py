@@ -71,7 +71,7 @@ class LabeledImageCodec(Codec):
 
     def load(self, path: Path) -> np.ndarray:
         """(H, W) int32 ids."""
-        pixels, chunks = read_raster(path, self.name)
+        pixels, chunks = read_raster(path, self.name, with_chunks=True)
         if pixels.ndim == 2:
             return pixels.astype(np.int32)
         if pixels.shape[2] != 3 or pixels.dtype != np.uint8:

@@ -2,7 +2,8 @@
 
 Files are read into memory and decoded with `cv2.imdecode` (and encoded with `cv2.imencode`), so paths with any
 characters work, missing files and undecodable files are told apart, and writes go through `wai.atomic`.
-PNG files are walked chunk by chunk first: OpenCV does not reliably report a truncated PNG.
+OpenCV does not reliably report a truncated PNG, so a PNG must end with its `IEND` record (a cheap check on the
+hot path); callers that need the text chunks get a full chunk walk with CRC checks.
 `IMREAD_UNCHANGED` keeps the stored channel count and bit depth (the codecs convert explicitly) and, like the
 reference's Pillow reader, ignores EXIF orientation.
 """
@@ -21,13 +22,24 @@ from wai.io.png_chunks import Chunk, iter_chunks
 RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
-def read_raster(path: Path, fmt: str) -> tuple[np.ndarray, list[Chunk] | None]:
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def read_raster(path: Path, fmt: str, with_chunks: bool = False) -> tuple[np.ndarray, list[Chunk] | None]:
     """Decode `path` as stored: (H, W) or (H, W, C) in OpenCV's BGR(A) order, uint8 or uint16.
 
-    Returns the pixels and, for PNG files, the file's chunks (so callers can read text chunks).
+    Returns the pixels and, for PNG files with `with_chunks`, the file's chunks (to read text chunks).
     """
     blob = path.read_bytes()
-    chunks = iter_chunks(blob, path) if path.suffix.lower() == ".png" else None
+    chunks = None
+    if path.suffix.lower() == ".png":
+        if with_chunks:
+            chunks = iter_chunks(blob, path)
+        elif not blob.endswith(PNG_END):
+            raise WaiFormatError(
+                f"{where(file=str(path))}: format '{fmt}': PNG file does not end with an IEND record "
+                f"({len(blob)} bytes; truncated?)"
+            )
     pixels = cv2.imdecode(np.frombuffer(blob, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None:
         raise WaiFormatError(
@@ -44,10 +56,12 @@ def read_raster(path: Path, fmt: str) -> tuple[np.ndarray, list[Chunk] | None]:
 def to_rgb(pixels: np.ndarray) -> np.ndarray:
     """BGR(A) or grey pixels from `read_raster` as (H, W, 3) RGB of the same dtype (alpha is dropped)."""
     if pixels.ndim == 2:
-        return np.repeat(pixels[:, :, None], 3, axis=2)
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB)
     if pixels.shape[2] == 1:
-        return np.repeat(pixels, 3, axis=2)
-    return np.ascontiguousarray(pixels[:, :, 2::-1])
+        return cv2.cvtColor(pixels[:, :, 0], cv2.COLOR_GRAY2RGB)
+    if pixels.shape[2] == 4:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
 
 
 def encode_raster(path: Path, pixels: np.ndarray, params: list[int]) -> bytes:

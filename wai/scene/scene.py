@@ -19,7 +19,7 @@ from wai import io
 from wai.camera import CAMERA_PARAMS, Camera
 from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormatError, where
 from wai.scene.meta import SCENE_META, frame_name_index, load_scene_meta, save_scene_meta
-from wai.scene.modalities import ModalityLeaf, iter_leaves, resolve
+from wai.scene.modalities import ModalityLeaf, iter_leaves, nest_modality, resolve
 from wai.scene.paths import resolve_in_scene
 
 #: Every key that describes a camera; each one is taken from the frame if present, else from the scene.
@@ -280,6 +280,47 @@ class Scene:
                 f"(one row per frame), got {matrix.shape}"
             )
         return matrix
+
+    def write_frame_modality(
+        self,
+        modality: str,
+        frame: str | int,
+        data: Any,
+        *,
+        format: str,
+        rel_path: str | None = None,
+        frame_key: str | None = None,
+        **options: Any,
+    ) -> Path:
+        """Write one frame's file for `modality` (a name like ``"normals"`` or ``"pred_depth/moge2"``) and record
+        it in the in-memory meta; call `save_meta` once after the last frame.
+
+        Defaults follow the reference: the file goes to ``<modality>/<frame_name><suffix>`` and a grouped modality
+        ``group/method`` gets the frame key ``<method>_<group without "pred_">`` (``pred_depth/moge2`` ->
+        ``moge2_depth``), nesting an older flat entry of the group first.
+        """
+        target = self.frame(frame)
+        codec = io.codec_for(format)
+        group, _, method = modality.rpartition("/")
+        if frame_key is None:
+            frame_key = f"{method}_{group.removeprefix('pred_')}" if group else modality
+        if rel_path is None:
+            rel_path = f"{modality}/{target.name}{codec.suffixes[0]}"
+        path = resolve_in_scene(self.path, rel_path, scene=self.name, frame=target.name, field=frame_key)
+        written = Path(io.store(path, data, format, **options))
+        target.raw[frame_key] = written.relative_to(self.path).as_posix()
+        tree = self.meta.setdefault("frame_modalities", {})
+        leaf = {"frame_key": frame_key, "format": format}
+        if group:
+            if "/" in group:
+                raise WaiFormatError(
+                    f"{where(scene=self.name)}: modality '{modality}': one group level at most"
+                )
+            nest_modality(tree, group, method, leaf)
+        else:
+            tree[modality] = leaf
+        self._leaf_cache.pop(modality, None)
+        return written
 
     def save_meta(self) -> None:
         """Write `self.meta` back to the scene's meta file (atomic, with backup)."""

@@ -10,7 +10,11 @@ from mapa_train.models.blocks.vit_encoder import ViTConfig, dinov2_preset
 
 def _vitl14_reg_no_mask() -> ViTConfig:
     return dinov2_preset(
-        "vitl14", num_register_tokens=4, interpolate_offset=0.0, interpolate_antialias=True, layerscale_init=1.0
+        "vitl14",
+        num_register_tokens=4,
+        interpolate_offset=0.0,
+        interpolate_antialias=True,
+        layerscale_init=1.0,
     )
 
 

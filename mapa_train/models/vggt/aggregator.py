@@ -10,13 +10,11 @@ import torch
 from torch import nn
 
 from mapa_train.models.blocks.frame_global_attention import frame_attention, global_attention
+from mapa_train.models.blocks.image_views import IMAGENET_MEAN, IMAGENET_STD
 from mapa_train.models.blocks.rope import RotaryEmbedding2D, grid_positions
 from mapa_train.models.blocks.transformer_block import Block
 from mapa_train.models.blocks.vit_encoder import VisionTransformer, ViTConfig
 from mapa_train.models.vggt.config import VGGTAggregatorConfig
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def first_frame_tokens(param: torch.Tensor, batch: int, views: int) -> torch.Tensor:

@@ -13,35 +13,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.models.blocks.image_views import View, stack_views
 from mapa_train.models.geometry import invert_pose, rays_from_intrinsics, rotmat_to_quat, transform_points
 from mapa_train.models.vggt.aggregator import Aggregator
 from mapa_train.models.vggt.camera_head import CameraHead, pose_encoding_to_extrinsics_intrinsics
 from mapa_train.models.vggt.config import VGGTConfig
 from mapa_train.models.vggt.dpt_head import VGGTDPTHead
-from wai.errors import WaiFormatError
-
-View = dict[str, Any]
-
-
-def stack_views(views: Sequence[View], model: str, patch: int) -> torch.Tensor:
-    """The views' `img (B, 3, H, W)` stacked to `(B, V, 3, H, W)`, after checking shapes and the patch size."""
-    if not views:
-        raise WaiFormatError(f"{model}.forward needs at least one view")
-    shape = None
-    for i, view in enumerate(views):
-        if "img" not in view:
-            raise WaiFormatError(f"{model}: view {i} has no 'img' (B, 3, H, W) in [0, 1]")
-        if shape is None:
-            shape = tuple(view["img"].shape)
-        elif tuple(view["img"].shape) != shape:
-            raise WaiFormatError(
-                f"{model}: view {i} image shape {tuple(view['img'].shape)} differs from {shape}"
-            )
-    if shape[-1] % patch or shape[-2] % patch:
-        raise WaiFormatError(
-            f"{model}: image size {shape[-2]}x{shape[-1]} is not a multiple of the patch {patch}"
-        )
-    return torch.stack([v["img"] for v in views], dim=1)
 
 
 def activate_dense(raw: torch.Tensor, activation: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -21,7 +21,12 @@ def one_bit_png(mask: np.ndarray) -> bytes:
     rows = np.packbits(mask.astype(np.uint8), axis=1)  # MSB first, rows padded to whole bytes
     raw = b"".join(b"\x00" + row.tobytes() for row in rows)  # filter type 0 per row
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return PNG_SIGNATURE + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b"")
+    return (
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(raw))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def write(path: Path, blob: bytes) -> Path:

@@ -62,7 +62,10 @@ SAMPLES: dict[str, Sample] = {
     "labeled_image": Sample("labels.png", RNG.integers(0, 40, (H, W)).astype(np.int32)),
     "mesh": Sample(
         "cloud.ply",
-        {"vertices": RNG.random((9, 3)).astype(np.float32), "faces": np.array([[0, 1, 2], [2, 3, 8]], np.int32)},
+        {
+            "vertices": RNG.random((9, 3)).astype(np.float32),
+            "faces": np.array([[0, 1, 2], [2, 3, 8]], np.int32),
+        },
         _dicts_equal,
     ),
     "labeled_mesh": Sample(

@@ -125,7 +125,9 @@ def test_normals_load_refuses_one_channel(tmp_path: Path) -> None:
 def test_reads_channels_written_by_another_tool(tmp_path: Path) -> None:
     """A file written RGB-first with other names still maps R -> channel 2 and reads HALF as float32."""
     path = tmp_path / "other.exr"
-    planes = {name: np.full((2, 2), value, np.float16) for name, value in (("R", 3.0), ("G", 2.0), ("B", 1.0))}
+    planes = {
+        name: np.full((2, 2), value, np.float16) for name, value in (("R", 3.0), ("G", 2.0), ("B", 1.0))
+    }
     header = {"compression": OpenEXR.PIZ_COMPRESSION, "type": OpenEXR.scanlineimage}
     with OpenEXR.File(header, planes) as exr:
         exr.write(str(path))
@@ -164,7 +166,15 @@ def _cv2_round_trip(ours: Path, reference_data: np.ndarray, fmt: str, tmp: Path)
     python = os.environ.get("WAI_EXR_CV2_PYTHON", sys.executable)
     env = {**os.environ, "OPENCV_IO_ENABLE_OPENEXR": "1"}
     np.save(tmp / "ref.npy", reference_data)
-    args = [python, "-c", _CV2_SCRIPT, str(ours), str(tmp / "cv2.npy"), str(tmp / "ref.npy"), str(tmp / "ref.exr")]
+    args = [
+        python,
+        "-c",
+        _CV2_SCRIPT,
+        str(ours),
+        str(tmp / "cv2.npy"),
+        str(tmp / "ref.npy"),
+        str(tmp / "ref.exr"),
+    ]
     result = subprocess.run([*args, fmt], env=env, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         pytest.skip(

@@ -76,7 +76,9 @@ def test_jpeg_is_high_quality_without_chroma_subsampling(tmp_path: Path) -> None
         assert im.mode == "RGB"
         pil_pixels = np.asarray(im)
     ours = load(path, "image")
-    assert np.abs(ours.astype(int) - pil_pixels.astype(int)).max() <= 2  # same decoder family, same orientation
+    assert (
+        np.abs(ours.astype(int) - pil_pixels.astype(int)).max() <= 2
+    )  # same decoder family, same orientation
 
 
 def test_mask_from_pil_style_one_bit_png(tmp_path: Path) -> None:
@@ -126,6 +128,15 @@ def test_truncated_png_names_the_file(tmp_path: Path) -> None:
     blob = path.read_bytes()
     path.write_bytes(blob[:-15])
     with pytest.raises(WaiFormatError, match=r"000001\.png.*truncated"):
+        load(path, "image")
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".webp"])
+def test_truncated_lossy_image(tmp_path: Path, suffix: str) -> None:
+    data = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    path = store(tmp_path / f"frame{suffix}", data, "image")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(WaiFormatError, match=f"frame\\{suffix}.*cannot decode"):
         load(path, "image")
 
 

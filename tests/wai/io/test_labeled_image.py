@@ -66,7 +66,9 @@ def test_reads_reference_written_file(tmp_path: Path, kind: bytes) -> None:
     table = {0: [0, 0, 0], 7: [255, 0, 10], 12: [1, 2, 3], 5410: [200, 200, 200]}
     ids = RNG.choice(list(table), size=(9, 11))
     rgb = np.array([[table[i] for i in row] for row in ids], np.uint8)
-    path = write(tmp_path / "ref.png", _rgb_png_with_mapping(rgb, {str(k): v for k, v in table.items()}, kind))
+    path = write(
+        tmp_path / "ref.png", _rgb_png_with_mapping(rgb, {str(k): v for k, v in table.items()}, kind)
+    )
     np.testing.assert_array_equal(load(path, "labeled_image"), ids)
 
 

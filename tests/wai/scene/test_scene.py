@@ -272,3 +272,27 @@ def test_dataset_listing_skips_hidden_and_unfinished(tmp_path: Path) -> None:
     assert wai.list_scenes(tmp_path) == ["a", "b", "c_unfinished"]
     assert [s.name for s in wai.iter_scenes(tmp_path)] == ["a", "b"]
     assert wai.is_scene(tmp_path / "a") and not wai.is_scene(tmp_path / "c_unfinished")
+
+
+def test_write_frame_modality_nests_and_persists(scene_dir: Path) -> None:
+    scene = wai.open_scene(scene_dir)
+    # an older flat entry of the group, as earlier reference versions wrote it
+    scene.meta["frame_modalities"]["pred_depth"] = {"frame_key": "metric3dv2_depth", "format": "depth"}
+    for frame in scene.frames:
+        scene.write_frame_modality("pred_depth/moge2", frame.name, frame.depth * 2, format="depth")
+        scene.write_frame_modality("pred_mask/moge2", frame.index, frame.depth > 2, format="binary")
+    scene.save_meta()
+    reopened = wai.open_scene(scene_dir)
+    tree = reopened.meta["frame_modalities"]
+    assert tree["pred_depth"] == {
+        "metric3dv2": {"frame_key": "metric3dv2_depth", "format": "depth"},
+        "moge2": {"frame_key": "moge2_depth", "format": "depth"},
+    }
+    frame = reopened.frames[1]
+    assert frame.raw["moge2_depth"] == "pred_depth/moge2/000001.exr"
+    np.testing.assert_allclose(frame.load("pred_depth/moge2"), frame.depth * 2, rtol=2.0**-10)
+    np.testing.assert_array_equal(frame.load("pred_mask/moge2"), frame.depth > 2)
+    with pytest.raises(wai.WaiPathError, match="escapes the scene folder"):
+        reopened.write_frame_modality(
+            "normals", 0, np.zeros((H, W, 3)), format="normals", rel_path="../n.exr"
+        )
