@@ -16,7 +16,7 @@ from wai.synthetic.errors import SyntheticSceneError
 from wai.synthetic.layouts import SCENE_KINDS, make_scene, yaw_rotation
 from wai.synthetic.poses import WORLD_UP, look_at, orbit_poses, trajectory_poses, yaw_pitch_direction
 from wai.synthetic.primitives import Box, Plane, Primitive, Sphere
-from wai.synthetic.render import RenderedView, pinhole_intrinsics, pinhole_rays, render
+from wai.synthetic.render import RenderedView, pinhole_intrinsics, render
 from wai.synthetic.scene import OrbitPath, SceneKind, SyntheticScene, WalkPath
 from wai.synthetic.texture import Texture, random_texture, value_noise
 
@@ -38,7 +38,6 @@ __all__ = [
     "make_scene",
     "orbit_poses",
     "pinhole_intrinsics",
-    "pinhole_rays",
     "random_texture",
     "render",
     "trajectory_poses",

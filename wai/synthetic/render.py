@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wai.errors import WaiCameraError
+from wai.geometry import pixel_rays
 from wai.synthetic.scene import SyntheticScene
 
 
@@ -52,16 +53,6 @@ def pinhole_intrinsics(width: int, height: int, fov_x_deg: float = 60.0) -> np.n
     return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
 
 
-def pinhole_rays(K: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Camera-frame ray directions (H, W, 3) float64 of a pinhole camera: K^-1 [u, v, 1] (z = 1) per pixel centre."""
-    K = np.asarray(K, dtype=np.float64)
-    if K.shape != (3, 3) or not np.all(np.isfinite(K)) or abs(np.linalg.det(K)) < 1e-12:
-        raise WaiCameraError(f"K must be an invertible finite 3x3 matrix, got shape {K.shape}")
-    u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
-    pixels = np.stack([u, v, np.ones_like(u)], axis=-1)
-    return pixels @ np.linalg.inv(K).T
-
-
 def _check_pose(cam2world: np.ndarray) -> np.ndarray:
     pose = np.asarray(cam2world, dtype=np.float64)
     if pose.shape != (4, 4) or not np.all(np.isfinite(pose)):
@@ -96,7 +87,7 @@ def render(
             raise WaiCameraError(
                 f"render: a pinhole render needs width and height >= 1, got {width}x{height}"
             )
-        rays = pinhole_rays(K, int(width), int(height))
+        rays = pixel_rays(np.asarray(K, dtype=np.float64), int(height), int(width))
         K_used = np.asarray(K, dtype=np.float64).copy()
     else:
         rays = np.asarray(rays_cam, dtype=np.float64)

@@ -103,11 +103,16 @@ def _conv_stack_keys(prefix: str, res_blocks: list[int], output_level: int | Non
 
 
 def moge2_keys(
-    encoder_depth: int, neck_res: list[int], head_res: list[int], normal_head: bool, buffers: bool = True
+    encoder_depth: int,
+    neck_res: list[int],
+    head_res: list[int],
+    normal_head: bool,
+    buffers: bool = True,
+    taps: int = 4,
 ) -> list[str]:
     keys = ["encoder.image_mean", "encoder.image_std"] if buffers else []
     keys += dinov2_keys("encoder.backbone", encoder_depth, registers=False, mask_token=buffers)
-    keys += _many(f"encoder.output_projections.{i}" for i in range(4))
+    keys += _many(f"encoder.output_projections.{i}" for i in range(taps))
     keys += _conv_stack_keys("neck", neck_res, None)
     for head in ("points_head", "mask_head", *(("normal_head",) if normal_head else ())):
         keys += _conv_stack_keys(head, head_res, 4)
