@@ -34,11 +34,26 @@ def _shape_text(channels: int | None) -> str:
 
 
 def _decodable(ctx: SceneContext, ref: Reference) -> tuple[str, Any] | None:
-    """`(rel, data)` for a reference whose file exists and decodes; None if it is missing or rejected earlier."""
+    """`(rel, data)` for a reference whose file exists and decodes; None if it is missing or rejected earlier.
+
+    Depth maps also leave their bad-pixel counts in `ctx.depth_counts` for the depth-values rule.
+    """
     rel = safe_relative(ref)
     if rel is None or not (ctx.path / rel).is_file():
         return None
-    return rel, io.load(ctx.path / rel, ref.leaf.format)
+    data = io.load(ctx.path / rel, ref.leaf.format)
+    if ref.leaf.format == "depth" and isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        ctx.depth_counts[rel] = _bad_depth_counts(data)
+    return rel, data
+
+
+def _bad_depth_counts(depth: np.ndarray) -> tuple[int, int, int, int]:
+    return (
+        int(np.count_nonzero(np.isnan(depth))),
+        int(np.count_nonzero(np.isinf(depth))),
+        int(np.count_nonzero(depth < 0)),
+        int(depth.size),
+    )
 
 
 def _camera_size(ctx: SceneContext, frame_name: str | None) -> tuple[int, int] | None:
@@ -102,23 +117,20 @@ def check_depth_values(ctx: SceneContext) -> Iterator[Problem]:
     for ref in iter_references(ctx):
         if ref.frame is None or ref.leaf.format != "depth":
             continue
-        try:
-            found = _decodable(ctx, ref)
-        except Exception:  # noqa: BLE001 - the decode rule reports files that do not decode
+        rel = safe_relative(ref)
+        if rel is not None and rel not in ctx.depth_counts:
+            try:
+                _decodable(ctx, ref)
+            except Exception:  # noqa: BLE001 - the decode rule reports files that do not decode
+                continue
+        counts = ctx.depth_counts.get(rel) if rel is not None else None
+        if counts is None:
             continue
-        if found is None:
-            continue
-        rel, data = found
-        depth = np.asarray(data)
-        if depth.dtype.kind != "f":
-            continue
-        n_nan = int(np.count_nonzero(np.isnan(depth)))
-        n_inf = int(np.count_nonzero(np.isinf(depth)))
-        n_neg = int(np.count_nonzero(depth < 0))
+        n_nan, n_inf, n_neg, total = counts
         if n_nan or n_inf or n_neg:
             yield ctx.issue(
                 f"depth must be finite and >= 0 (0 = invalid): {n_nan} NaN, {n_inf} inf, {n_neg} negative pixel(s) "
-                f"of {depth.size}",
+                f"of {total}",
                 frame=ref.frame,
                 file=rel,
                 field=ref.field,

@@ -38,6 +38,9 @@ class SceneContext:
         self.name = path.name
         self.meta = meta
         self.meta_fault = meta_fault
+        #: (NaN, inf, negative, total) pixel counts of each depth file the decode rule read, by relative path, so
+        #: the depth-values rule does not decode every depth map a second time.
+        self.depth_counts: dict[str, tuple[int, int, int, int]] = {}
 
     @classmethod
     def load(cls, path: str | Path) -> SceneContext:
