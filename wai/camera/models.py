@@ -84,6 +84,14 @@ FISHEYE_MODELS = frozenset(
 UNDISTORTED_MODELS = frozenset({CameraModel.PINHOLE, CameraModel.SIMPLE_PINHOLE})
 
 
+def required_params(model: CameraModel) -> tuple[str, ...]:
+    """Coefficients a scene meta must give for `model`: the focal terms (fl_y may be left out for single-focal
+    models). Distortion terms that are left out count as 0, as in the reference's undistortion."""
+    return tuple(
+        n for n in CAMERA_PARAMS[model] if n in _FOCAL and not (n == "fl_y" and model in SINGLE_FOCAL_MODELS)
+    )
+
+
 def distortion_names(model: CameraModel) -> tuple[str, ...]:
     """The distortion coefficients of `model` (everything but fl_x, fl_y, cx, cy), optional ones included."""
     return tuple(n for n in (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ())) if n not in _FOCAL)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wai.camera import CAMERA_PARAMS, Camera, CameraModel
+from wai.camera.models import required_params
 from wai.errors import WaiError
 from wai.scene import CAMERA_KEYS
 from wai.validate.context import FrameEntry, SceneContext
@@ -84,11 +85,13 @@ def _check_frame(ctx: SceneContext, frame: FrameEntry, out: _Collector) -> bool:
             ok = False
     if model is None:
         return False
+    required = required_params(model)
     for key in CAMERA_PARAMS[model]:
         value = ctx.camera_value(frame, key)
         if value is None:
-            out.add(frame, key, f"missing coefficient '{key}' required by camera model {model.value}")
-            ok = False
+            if key in required:
+                out.add(frame, key, f"missing coefficient '{key}' required by camera model {model.value}")
+                ok = False
         elif not _is_number(value):
             out.add(
                 frame,
@@ -112,7 +115,8 @@ def _check_sharing(ctx: SceneContext) -> Iterator[Problem]:
         return
     if shared:
         scene_model = _KNOWN_MODELS.get(meta.get("camera_model"))  # type: ignore[arg-type]
-        missing = [k for k in _camera_keys(scene_model) if k not in meta]
+        needed = ("camera_model", *_SIZE_KEYS, *(required_params(scene_model) if scene_model else ()))
+        missing = [k for k in needed if k not in meta]
         if missing:
             yield ctx.issue(
                 f"shared_intrinsics is true but the scene level lacks {missing} (expected the shared camera there)",

@@ -93,3 +93,17 @@ def test_per_frame_cameras_pass(tmp_path: Path) -> None:
     problems = validate_scene(scene)
     assert rules_of(problems) == {"camera"}
     assert [(p.frame, p.field) for p in problems] == [("001", "camera_model")]
+
+
+def test_distortion_terms_left_out_count_as_zero(scene_dir: Path) -> None:
+    """7-Scenes' transforms.json says OPENCV without k/p keys; the reference's undistortion reads them as 0."""
+    edit_meta(scene_dir, lambda m: m.update(camera_model="OPENCV"))
+    assert validate_scene(scene_dir) == []
+    assert wai.open_scene(scene_dir).camera().params["k1"] == 0.0
+
+    def single_focal(meta: dict) -> None:
+        meta.update(camera_model="SIMPLE_RADIAL", k1=0.01)
+        del meta["fl_y"]
+
+    edit_meta(scene_dir, single_focal)
+    assert validate_scene(scene_dir) == []
