@@ -296,3 +296,24 @@ def test_write_frame_modality_nests_and_persists(scene_dir: Path) -> None:
         reopened.write_frame_modality(
             "normals", 0, np.zeros((H, W, 3)), format="normals", rel_path="../n.exr"
         )
+
+
+def test_applied_transforms_are_recorded_as_the_reference_does(tmp_path: Path) -> None:
+    """A converter starting from OpenGL poses converts them and records the matrix (ScanNet++/DL3DV style)."""
+    from wai.camera import conventions
+
+    gl_pose = np.eye(4)
+    gl_pose[:3, 3] = [1.0, 2.0, 3.0]
+    cv_pose, (name, matrix) = conventions.apply_transform(gl_pose, "opengl2opencv")
+    with wai.SceneWriter(tmp_path / "s", dataset_name="unit", camera=pinhole()) as writer:
+        writer.record_transform(name, matrix)
+        writer.add_frame("a", cv_pose)
+    meta = json.loads((tmp_path / "s" / "scene_meta.json").read_text())
+    gl2cv = np.diag([1.0, -1.0, -1.0, 1.0]).tolist()
+    assert meta["_applied_transforms"] == {"opengl2opencv": gl2cv}
+    assert meta["_applied_transform"] == gl2cv
+    stored = wai.open_scene(tmp_path / "s").frames[0].cam2world
+    np.testing.assert_array_equal(stored[:3, :3], np.diag([1.0, -1.0, -1.0]))
+    np.testing.assert_array_equal(stored[:3, 3], [1.0, 2.0, 3.0])
+    # undoing the recorded transform gives the source poses back
+    np.testing.assert_array_equal(stored @ np.asarray(meta["_applied_transform"]), gl_pose)
