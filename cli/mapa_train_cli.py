@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
+
+from cli.errors import report_wai_errors
+from cli.stage_options import stage_options, stage_run_kwargs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +26,65 @@ def models_cmd(as_json: bool) -> None:
 
     rows = model_table()
     click.echo(json.dumps(rows, indent=2) if as_json else format_model_table(rows))
+
+
+@main.command("predict-moge2")
+@click.argument("root", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A save_pretrained folder (model.safetensors + config.json) or an official MoGe-2 model.pt/.safetensors.",
+)
+@click.option(
+    "--model",
+    "model_name",
+    default="moge2_vitl_normal",
+    show_default=True,
+    help="MoGe-2 variant to build for an official checkpoint (ignored for save_pretrained folders).",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=4, show_default=True, help="Frames per pass."
+)
+@click.option(
+    "--resize",
+    type=click.IntRange(min=0),
+    default=1600,
+    show_default=True,
+    help="Run images whose long side exceeds this at this long side (0: never); outputs keep the image size.",
+)
+@click.option(
+    "--num-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="ViT token budget per image (default: the model's largest, MoGe's resolution level 9).",
+)
+@stage_options
+@report_wai_errors
+def predict_moge2_cmd(
+    root: Path,
+    weights: Path,
+    model_name: str,
+    device: str,
+    batch_size: int,
+    resize: int,
+    num_tokens: int | None,
+    **options: Any,
+) -> None:
+    """Predict MoGe-2 depth, mask and normals for every frame of the scenes in ROOT (stage 'moge')."""
+    from mapa_train.stages.moge2 import predict_moge2
+
+    report = predict_moge2(
+        root,
+        weights,
+        model_name=model_name,
+        device=device,
+        batch_size=batch_size,
+        resize=resize or None,
+        num_tokens=num_tokens,
+        **stage_run_kwargs(options),
+    )
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)

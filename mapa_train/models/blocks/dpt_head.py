@@ -105,16 +105,21 @@ class DPTFeatureHead(nn.Module):
         )
         self.scratch = _Scratch(feature_dim)
 
-    def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
+    def forward(self, features: Sequence[torch.Tensor], checkpointing: bool | None = None) -> torch.Tensor:
+        """`checkpointing` overrides the module's flag for this call (None keeps it)."""
+        ckpt = self.gradient_checkpointing if checkpointing is None else checkpointing
         levels = [
-            maybe_checkpoint(self.gradient_checkpointing, proc, f)
-            for proc, f in zip(self.input_process, features, strict=True)
+            maybe_checkpoint(ckpt, proc, f) for proc, f in zip(self.input_process, features, strict=True)
         ]
-        return fuse_pyramid(self.scratch, levels, self.gradient_checkpointing)
+        return fuse_pyramid(self.scratch, levels, ckpt)
 
 
 class DPTRegressionHead(nn.Module):
-    """Fused features `(N, F, 8h, 8w)` -> `(N, output_dim, H, W)`: conv, resize to the image, conv-ReLU-conv."""
+    """Fused features `(N, F, 8h, 8w)` -> `(N, output_dim, H, W)`: conv, resize to the image, conv-ReLU-conv.
+
+    With checkpointing the whole head (conv1, the full-resolution resize and conv2) is one recomputed segment, so
+    only its input is kept between the passes.
+    """
 
     def __init__(self, feature_dim: int, output_dim: int, gradient_checkpointing: bool = False) -> None:
         super().__init__()
@@ -125,6 +130,13 @@ class DPTRegressionHead(nn.Module):
             nn.Conv2d(half, half, 3, padding=1), nn.ReLU(), nn.Conv2d(half, output_dim, 1)
         )
 
-    def forward(self, x: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+    def _regress(self, x: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
         x = F.interpolate(self.conv1(x), size=image_size, mode="bilinear", align_corners=True)
-        return maybe_checkpoint(self.gradient_checkpointing, self.conv2, x)
+        return self.conv2(x)
+
+    def forward(
+        self, x: torch.Tensor, image_size: tuple[int, int], checkpointing: bool | None = None
+    ) -> torch.Tensor:
+        """`checkpointing` overrides the module's flag for this call (None keeps it)."""
+        ckpt = self.gradient_checkpointing if checkpointing is None else checkpointing
+        return maybe_checkpoint(ckpt, self._regress, x, tuple(image_size))

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mapa_train.models.blocks.checkpointing import maybe_checkpoint
+
 
 class ResidualBlock(nn.Module):
     """conv3×3 -> GELU -> conv3×3 plus a 1×1 (or identity) shortcut, then GELU: `(N, a, h, w)` -> `(N, b, h, w)`."""
@@ -31,7 +33,8 @@ class DenseRepresentationEncoder(nn.Module):
     """Per-pixel map `(N, c, H, W)` -> token features `(N, C_enc, h, w)` with h = H / P.
 
     PixelUnshuffle folds each P×P patch into channels, a 3×3 conv and residual blocks mix them, and a LayerNorm over
-    channels matches the statistics of the image tokens the result is added to.
+    channels matches the statistics of the image tokens the result is added to. With `gradient_checkpointing` the
+    whole encoder is one recomputed segment (only the input map is kept for the backward pass).
     """
 
     def __init__(
@@ -41,8 +44,10 @@ class DenseRepresentationEncoder(nn.Module):
         patch_size: int,
         intermediate_dims: Sequence[int] = (588, 768, 1024),
         norm_eps: float = 1e-6,
+        gradient_checkpointing: bool = False,
     ) -> None:
         super().__init__()
+        self.gradient_checkpointing = gradient_checkpointing
         dims = list(intermediate_dims)
         self.unshuffle = nn.PixelUnshuffle(patch_size)
         self.conv_in = nn.Conv2d(in_chans * patch_size * patch_size, dims[0], 3, padding=1)
@@ -51,9 +56,12 @@ class DenseRepresentationEncoder(nn.Module):
         self.encoder = nn.Sequential(*layers)
         self.norm_layer = nn.LayerNorm(embed_dim, eps=norm_eps)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
         x = self.encoder(self.conv_in(self.unshuffle(x)))
         return self.norm_layer(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return maybe_checkpoint(self.gradient_checkpointing, self._encode, x)
 
 
 class GlobalRepresentationEncoder(nn.Module):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from mapa_train.models.blocks import adaptors
+from mapa_train.models.blocks.checkpointing import checkpoint_in_chunks
 from mapa_train.models.blocks.dpt_head import DPTFeatureHead, DPTRegressionHead
 from mapa_train.models.blocks.geometric_encoders import (
     DenseRepresentationEncoder,
@@ -62,8 +63,14 @@ class MapAnything(nn.Module):
         self.encoder = ImageEncoder(VisionTransformer(enc_cfg))
         dense_dims = config.geometric.dense_intermediate_dims
         global_dims = config.geometric.global_intermediate_dims
-        self.ray_dirs_encoder = DenseRepresentationEncoder(3, c_enc, patch, dense_dims)
-        self.depth_encoder = DenseRepresentationEncoder(1, c_enc, patch, dense_dims)
+        # The encoder flag also covers the dense geometric-input encoders (they run at the image encoder's input).
+        enc_ckpt = enc_cfg.gradient_checkpointing
+        self.ray_dirs_encoder = DenseRepresentationEncoder(
+            3, c_enc, patch, dense_dims, gradient_checkpointing=enc_ckpt
+        )
+        self.depth_encoder = DenseRepresentationEncoder(
+            1, c_enc, patch, dense_dims, gradient_checkpointing=enc_ckpt
+        )
         self.depth_scale_encoder = GlobalRepresentationEncoder(1, c_enc, global_dims)
         self.cam_rot_encoder = GlobalRepresentationEncoder(4, c_enc, global_dims)
         self.cam_trans_encoder = GlobalRepresentationEncoder(3, c_enc, global_dims)
@@ -96,9 +103,15 @@ class MapAnything(nn.Module):
     def set_gradient_checkpointing(
         self, encoder: bool | None = None, info_sharing: bool | None = None, pred_head: bool | None = None
     ) -> None:
-        """Switch checkpointing per part (None leaves a part unchanged)."""
+        """Switch checkpointing per part (None leaves a part unchanged).
+
+        `encoder` covers the image ViT and the dense ray / depth encoders; `pred_head` covers the whole DPT (feature
+        head, regressor, full-resolution resize), which then runs one view at a time, each view its own segment.
+        """
         if encoder is not None:
             self.encoder.model.gradient_checkpointing = encoder
+            self.ray_dirs_encoder.gradient_checkpointing = encoder
+            self.depth_encoder.gradient_checkpointing = encoder
         if info_sharing is not None:
             self.info_sharing.gradient_checkpointing = info_sharing
         if pred_head is not None:
@@ -118,6 +131,25 @@ class MapAnything(nn.Module):
         )
 
     # -- forward --------------------------------------------------------------------------------------------------
+
+    def _dense_head(
+        self, inputs: list[torch.Tensor], image_size: tuple[int, int], chunk_size: int
+    ) -> torch.Tensor:
+        """DPT feature head + regressor: four maps `(V·B, C_k, h, w)` -> `(V·B, 6, H, W)`.
+
+        With pred-head checkpointing the pair runs in slices of `chunk_size` samples (one view), each slice one
+        checkpoint segment with the inner checkpoints off: the backward pass then recomputes and holds the
+        full-resolution maps of one view at a time instead of all V. The DPT treats samples independently, so the
+        result is the same as one call.
+        """
+        feature_head, regressor = self.dpt_feature_head, self.dpt_regressor_head
+        if not (feature_head.gradient_checkpointing and regressor.gradient_checkpointing):
+            return regressor(feature_head(inputs), image_size)
+
+        def run(*maps: torch.Tensor) -> torch.Tensor:
+            return regressor(feature_head(maps, checkpointing=False), image_size, checkpointing=False)
+
+        return checkpoint_in_chunks(True, run, inputs, chunk_size)
 
     def _check_views(self, views: Sequence[View]) -> None:
         if not views:
@@ -159,9 +191,7 @@ class MapAnything(nn.Module):
         final = torch.cat(shared.final)
         dpt_inputs = [fused, *taps, final] if self.use_encoder_features_for_dpt else [*taps, final]
         with torch.autocast(device_type=fused.device.type, enabled=False):
-            dense = self.dpt_regressor_head(
-                self.dpt_feature_head([x.float() for x in dpt_inputs]), (height, width)
-            )
+            dense = self._dense_head([x.float() for x in dpt_inputs], (height, width), batch)
             pose = self.pose_head(final.float())
             metric = None
             if self.config.use_scale_token:

@@ -1,0 +1,163 @@
+"""MoGe-2 inference with a known horizontal field of view: metric z-depth, validity mask and normals.
+
+This is what MoGe's own `infer(image, fov_x=...)` does: the focal length follows from the field of view, only the
+z-shift of the affine-invariant point map is solved for (a detached 1-D least-squares fit on a 64×64 nearest
+downsample), and the shifted depth is multiplied by the predicted metric scale. Pixels outside the predicted mask,
+or that end up behind the camera, are invalid: depth 0 and normal (0, 0, 0) (MoGe writes inf there; WAI's
+convention is 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mapa_train.models.blocks.view_plane import view_plane_uv
+
+FIT_SIZE = 64
+MIN_FIT_PIXELS = 16
+SHIFT_GRID = 64
+MASK_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class MoGe2Prediction:
+    """One batch of predictions at the resolution of the model's input.
+
+    depth:  (B, H, W) float32 metric z-depth; 0 where invalid.
+    mask:   (B, H, W) bool, true where the depth is valid.
+    normal: (B, H, W, 3) float32 unit normals in the camera frame (OpenCV axes), zero where invalid; None when the
+            model has no normal head.
+    """
+
+    depth: torch.Tensor
+    mask: torch.Tensor
+    normal: torch.Tensor | None
+
+
+def fov_x_degrees(fx: float, width: float) -> float:
+    """Horizontal field of view in degrees of a pinhole camera with focal `fx` (pixels) and `width` pixels."""
+    return math.degrees(2.0 * math.atan(width / (2.0 * fx)))
+
+
+def focal_from_fov_x(fov_x: torch.Tensor, aspect_ratio: float) -> torch.Tensor:
+    """fov_x `(B,)` in degrees -> focal `(B,)` in view-plane units (half image diagonal = 1), MoGe's convention."""
+    diag = math.sqrt(1.0 + aspect_ratio**2)
+    return aspect_ratio / diag / torch.tan(torch.deg2rad(fov_x) / 2)
+
+
+def _projection_error(
+    uv: torch.Tensor,
+    xy: torch.Tensor,
+    z: torch.Tensor,
+    weight: torch.Tensor,
+    focal: torch.Tensor,
+    shifts: torch.Tensor,
+) -> torch.Tensor:
+    """Weighted squared reprojection error `(B, K)` of candidate shifts `(B, K)` for a fixed focal `(B,)`."""
+    depth = (z[:, None] + shifts[..., None, None]).clamp_min(1e-6)
+    proj = focal[:, None, None, None, None] * xy[:, None] / depth[..., None]
+    return (weight[:, None, ..., None] * (proj - uv[:, None]).square()).sum((2, 3, 4))
+
+
+@torch.no_grad()
+def recover_shift(
+    points: torch.Tensor, mask: torch.Tensor, focal: torch.Tensor, refinements: int = 40
+) -> torch.Tensor:
+    """The z-shift `(B,)` that best makes affine-invariant `points (B, H, W, 3)` project through a pinhole of the
+    given `focal (B,)` (view-plane units) onto their pixels; `mask (B, H, W)` bool selects the pixels fitted
+    (samples with fewer than 16 fitted pixels use all of them).
+
+    The shift is searched on a log-spaced grid above the smallest shift that keeps every fitted pixel in front of
+    the camera, then refined by golden-section search around the best grid point.
+    """
+    batch, height, width, _ = points.shape
+    small = F.interpolate(points.permute(0, 3, 1, 2).float(), (FIT_SIZE, FIT_SIZE), mode="nearest")
+    small = small.permute(0, 2, 3, 1)
+    weight = F.interpolate(mask[:, None].float(), (FIT_SIZE, FIT_SIZE), mode="nearest")[:, 0]
+    weight[weight.sum((1, 2)) < MIN_FIT_PIXELS] = 1.0
+    # Sample the pixels' own view-plane coordinates with the same nearest pick, so each point keeps its pixel.
+    uv = view_plane_uv(height, width, device=points.device).permute(2, 0, 1)[None]
+    uv = F.interpolate(uv, (FIT_SIZE, FIT_SIZE), mode="nearest").permute(0, 2, 3, 1).expand(batch, -1, -1, -1)
+    xy, z = small[..., :2], small[..., 2]
+    focal = focal.to(device=points.device, dtype=torch.float32)
+    z_min = (z + (1 - weight) * 1e12).amin((1, 2))
+    spread = (((z - z_min[:, None, None]).abs() * weight).sum((1, 2)) / weight.sum((1, 2))).clamp_min(1e-6)
+    lowest = 1e-3 * spread - z_min
+    offsets = torch.logspace(-4, 4, SHIFT_GRID, device=points.device)[None] * spread[:, None]
+    grid = lowest[:, None] + torch.cat([torch.zeros_like(offsets[:, :1]), offsets], dim=1)
+    error = _projection_error(uv, xy, z, weight, focal, grid)
+    best = error.argmin(dim=1, keepdim=True)
+    lo = grid.gather(1, (best - 1).clamp_min(0))[:, 0]
+    hi = grid.gather(1, (best + 1).clamp_max(grid.shape[1] - 1))[:, 0]
+    ratio = (5**0.5 - 1) / 2
+    for _ in range(refinements):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        err = _projection_error(uv, xy, z, weight, focal, torch.stack([a, b], dim=1))
+        left = err[:, 0] < err[:, 1]
+        hi = torch.where(left, b, hi)
+        lo = torch.where(left, lo, a)
+    return (lo + hi) / 2
+
+
+@torch.no_grad()
+def infer_moge2(
+    model: nn.Module, images: torch.Tensor, fov_x: torch.Tensor, num_tokens: int
+) -> MoGe2Prediction:
+    """Run MoGe-2 on `images (B, 3, H, W)` in [0, 1] whose horizontal fields of view are `fov_x (B,)` degrees.
+
+    `model` is a `MoGe2` (anything with its `predict(image, num_tokens)`); `num_tokens` is the ViT token budget
+    (MoGe's resolution level 9 is the top of the model's `num_tokens_range`).
+    """
+    _, _, height, width = images.shape
+    pred = model.predict(images, num_tokens)
+    points = pred["points"].float()
+    mask = pred["mask"] > MASK_THRESHOLD
+    focal = focal_from_fov_x(fov_x.to(points.device, torch.float32), width / height)
+    shift = recover_shift(points, mask, focal)
+    depth = (points[..., 2] + shift[:, None, None]) * pred["metric_scale"].float()[:, None, None]
+    mask = mask & torch.isfinite(depth) & (depth > 0)
+    depth = torch.where(mask, depth, torch.zeros_like(depth))
+    normal = pred.get("normal")
+    if normal is not None:
+        normal = torch.where(mask[..., None], normal.float(), torch.zeros_like(normal, dtype=torch.float32))
+    return MoGe2Prediction(depth=depth, mask=mask, normal=normal)
+
+
+def model_input_size(height: int, width: int, long_side: int | None) -> tuple[int, int]:
+    """The (height, width) images are run at: unchanged when `long_side` is None/0 or not exceeded, else the long
+    side scaled to `long_side` and the other truncated like the reference's `ops.resize` (int(short·long/long))."""
+    if not long_side or max(height, width) <= long_side:
+        return height, width
+    if width >= height:
+        return max(1, int(height * long_side / width)), long_side
+    return long_side, max(1, int(width * long_side / height))
+
+
+def resize_images(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """images `(B, 3, H, W)` -> `(B, 3, *size)`, bilinear with antialiasing (a no-op at the same size)."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    return F.interpolate(images, size, mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
+
+
+def resize_prediction(pred: MoGe2Prediction, size: tuple[int, int]) -> MoGe2Prediction:
+    """Bring a prediction to `size` (height, width): depth and mask nearest (no blending across depth edges),
+    normals bilinear then renormalised, and zeroed wherever the resized mask is false."""
+    if tuple(pred.depth.shape[-2:]) == tuple(size):
+        return pred
+    depth = F.interpolate(pred.depth[:, None], size, mode="nearest")[:, 0]
+    mask = F.interpolate(pred.mask[:, None].float(), size, mode="nearest")[:, 0] > 0.5
+    normal = None
+    if pred.normal is not None:
+        resized = F.interpolate(pred.normal.permute(0, 3, 1, 2), size, mode="bilinear", align_corners=False)
+        resized = resized.permute(0, 2, 3, 1)
+        length = resized.norm(dim=-1, keepdim=True)
+        unit = resized / length.clamp_min(1e-12)
+        keep = mask[..., None] & (length > 1e-6)
+        normal = torch.where(keep, unit, torch.zeros_like(unit))
+    return MoGe2Prediction(depth=depth, mask=mask, normal=normal)
