@@ -1,11 +1,16 @@
 """Forward+backward speed and peak activation memory of registered models, with and without checkpointing.
 
-On CPU each measurement runs in a fresh subprocess so the process's peak RSS belongs to that run alone: activation
-memory = peak RSS during the step − RSS before it. On CUDA `torch.cuda.max_memory_allocated` is used instead.
+Activation memory is the peak during one forward+backward step minus the memory held just before it (model,
+gradients and inputs already built), after a warm-up step. On CUDA: `torch.cuda.max_memory_allocated`. On CPU each
+measurement runs in a fresh subprocess, freed heap pages are returned to the OS after the warm-up, the resident
+high-water mark is reset (`/proc/self/clear_refs`) and the step's peak RSS (`VmHWM`) minus the RSS before it is
+reported (where the mark cannot be reset, the first step is measured against the process peak instead).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import resource
 import subprocess
@@ -38,6 +43,35 @@ def _rss_mib() -> float:
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
     return pages * resource.getpagesize() / 2**20
+
+
+def _peak_rss_mib() -> float:
+    """The process's resident high-water mark (`VmHWM`) in MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset `VmHWM` to the current RSS (Linux >= 4.0: write 5 to /proc/self/clear_refs); False if unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        _peak_rss_mib()
+    except (OSError, RuntimeError):
+        return False
+    return True
+
+
+def _release_free_heap() -> None:
+    """Hand freed heap pages back to the OS (glibc `malloc_trim`), so the warm-up step's leftovers are neither
+    counted in the baseline nor silently reused by the measured step."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return
 
 
 def _make_views(
@@ -84,12 +118,20 @@ def measure(
     else:
         for p in model.parameters():
             p.grad = torch.zeros_like(p)
-        base = _rss_mib()
-        step()  # first step: peak memory (a later step would not raise the process peak again)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
-        start = time.perf_counter()
-        step()  # second step: time, without first-call overheads
-        elapsed = time.perf_counter() - start
+        step()  # warm-up: kernel caches, oneDNN primitives, thread pools
+        gc.collect()
+        _release_free_heap()
+        if _reset_peak_rss():
+            base = _rss_mib()
+            start = time.perf_counter()
+            step()
+            elapsed = time.perf_counter() - start
+            peak = _peak_rss_mib() - base
+        else:  # no resettable high-water mark: only a first step can be measured, against the process peak
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - _rss_mib()
+            start = time.perf_counter()
+            step()
+            elapsed = time.perf_counter() - start
     dtype = "bf16" if bf16 else "fp32"
     return BenchResult(
         name, num_views, height, width, checkpointing, dtype, elapsed, peak, num_views / elapsed

@@ -33,7 +33,9 @@ class PredHeadConfig:
         num_resconv_block: residual 1×1 blocks in the pose head.
         scale_hidden_dim: scale-head MLP width.
         scale_num_mlp_layers: scale-head hidden layers.
-        gradient_checkpointing: checkpoint DPT input processing, RefineNet blocks and the regressor's conv2.
+        gradient_checkpointing: checkpoint the whole DPT (input processing, RefineNet, regressor convs and the
+            full-resolution resize), one view per segment. The encoder flag (`model.encoder.
+            gradient_checkpointing`) covers the ViT blocks and the dense ray / depth encoders.
     """
 
     feature_dim: int = 256
