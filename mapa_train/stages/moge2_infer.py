@@ -16,11 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mapa_train.models.blocks.view_plane import view_plane_uv
+from mapa_train.models.moge2.recover import recover_focal_shift
 
-FIT_SIZE = 64
-MIN_FIT_PIXELS = 16
-SHIFT_GRID = 64
 MASK_THRESHOLD = 0.5
 
 
@@ -50,60 +47,6 @@ def focal_from_fov_x(fov_x: torch.Tensor, aspect_ratio: float) -> torch.Tensor:
     return aspect_ratio / diag / torch.tan(torch.deg2rad(fov_x) / 2)
 
 
-def _projection_error(
-    uv: torch.Tensor,
-    xy: torch.Tensor,
-    z: torch.Tensor,
-    weight: torch.Tensor,
-    focal: torch.Tensor,
-    shifts: torch.Tensor,
-) -> torch.Tensor:
-    """Weighted squared reprojection error `(B, K)` of candidate shifts `(B, K)` for a fixed focal `(B,)`."""
-    depth = (z[:, None] + shifts[..., None, None]).clamp_min(1e-6)
-    proj = focal[:, None, None, None, None] * xy[:, None] / depth[..., None]
-    return (weight[:, None, ..., None] * (proj - uv[:, None]).square()).sum((2, 3, 4))
-
-
-@torch.no_grad()
-def recover_shift(
-    points: torch.Tensor, mask: torch.Tensor, focal: torch.Tensor, refinements: int = 40
-) -> torch.Tensor:
-    """The z-shift `(B,)` that best makes affine-invariant `points (B, H, W, 3)` project through a pinhole of the
-    given `focal (B,)` (view-plane units) onto their pixels; `mask (B, H, W)` bool selects the pixels fitted
-    (samples with fewer than 16 fitted pixels use all of them).
-
-    The shift is searched on a log-spaced grid above the smallest shift that keeps every fitted pixel in front of
-    the camera, then refined by golden-section search around the best grid point.
-    """
-    batch, height, width, _ = points.shape
-    small = F.interpolate(points.permute(0, 3, 1, 2).float(), (FIT_SIZE, FIT_SIZE), mode="nearest")
-    small = small.permute(0, 2, 3, 1)
-    weight = F.interpolate(mask[:, None].float(), (FIT_SIZE, FIT_SIZE), mode="nearest")[:, 0]
-    weight[weight.sum((1, 2)) < MIN_FIT_PIXELS] = 1.0
-    # Sample the pixels' own view-plane coordinates with the same nearest pick, so each point keeps its pixel.
-    uv = view_plane_uv(height, width, device=points.device).permute(2, 0, 1)[None]
-    uv = F.interpolate(uv, (FIT_SIZE, FIT_SIZE), mode="nearest").permute(0, 2, 3, 1).expand(batch, -1, -1, -1)
-    xy, z = small[..., :2], small[..., 2]
-    focal = focal.to(device=points.device, dtype=torch.float32)
-    z_min = (z + (1 - weight) * 1e12).amin((1, 2))
-    spread = (((z - z_min[:, None, None]).abs() * weight).sum((1, 2)) / weight.sum((1, 2))).clamp_min(1e-6)
-    lowest = 1e-3 * spread - z_min
-    offsets = torch.logspace(-4, 4, SHIFT_GRID, device=points.device)[None] * spread[:, None]
-    grid = lowest[:, None] + torch.cat([torch.zeros_like(offsets[:, :1]), offsets], dim=1)
-    error = _projection_error(uv, xy, z, weight, focal, grid)
-    best = error.argmin(dim=1, keepdim=True)
-    lo = grid.gather(1, (best - 1).clamp_min(0))[:, 0]
-    hi = grid.gather(1, (best + 1).clamp_max(grid.shape[1] - 1))[:, 0]
-    ratio = (5**0.5 - 1) / 2
-    for _ in range(refinements):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        err = _projection_error(uv, xy, z, weight, focal, torch.stack([a, b], dim=1))
-        left = err[:, 0] < err[:, 1]
-        hi = torch.where(left, b, hi)
-        lo = torch.where(left, lo, a)
-    return (lo + hi) / 2
-
-
 @torch.no_grad()
 def infer_moge2(
     model: nn.Module, images: torch.Tensor, fov_x: torch.Tensor, num_tokens: int
@@ -118,7 +61,7 @@ def infer_moge2(
     points = pred["points"].float()
     mask = pred["mask"] > MASK_THRESHOLD
     focal = focal_from_fov_x(fov_x.to(points.device, torch.float32), width / height)
-    shift = recover_shift(points, mask, focal)
+    _, shift = recover_focal_shift(points, mask, focal=focal)
     depth = (points[..., 2] + shift[:, None, None]) * pred["metric_scale"].float()[:, None, None]
     mask = mask & torch.isfinite(depth) & (depth > 0)
     depth = torch.where(mask, depth, torch.zeros_like(depth))

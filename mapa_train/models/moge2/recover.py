@@ -19,58 +19,84 @@ GRID = 64
 
 
 def _fit(
-    uv: torch.Tensor, xy: torch.Tensor, z: torch.Tensor, w: torch.Tensor, shifts: torch.Tensor
+    uv: torch.Tensor,
+    xy: torch.Tensor,
+    z: torch.Tensor,
+    w: torch.Tensor,
+    shifts: torch.Tensor,
+    focal: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """For candidate shifts `(B, K)`: the best focal `(B, K)` and the remaining squared error `(B, K)`."""
+    """For candidate shifts `(B, K)`: the focal `(B, K)` (best in closed form, or the given one `(B,)`) and the
+    remaining weighted squared error `(B, K)`."""
     depth = (z[:, None] + shifts[..., None, None]).clamp_min(1e-6)
     proj = xy[:, None] / depth[..., None]  # (B, K, S, S, 2)
     weight = w[:, None, ..., None]
-    cross = (weight * proj * uv[:, None]).sum((2, 3, 4))
-    power = (weight * proj.square()).sum((2, 3, 4)).clamp_min(1e-12)
-    focal = cross / power
-    error = (weight * uv[:, None].square()).sum((2, 3, 4)) - cross * focal
-    return focal, error
+    if focal is None:
+        cross = (weight * proj * uv[:, None]).sum((2, 3, 4))
+        power = (weight * proj.square()).sum((2, 3, 4)).clamp_min(1e-12)
+        best = cross / power
+        return best, (weight * uv[:, None].square()).sum((2, 3, 4)) - cross * best
+    fixed = focal[:, None].expand_as(shifts)
+    error = (weight * (fixed[..., None, None, None] * proj - uv[:, None]).square()).sum((2, 3, 4))
+    return fixed, error
 
 
 @torch.no_grad()
 def recover_focal_shift(
-    points: torch.Tensor, mask: torch.Tensor | None = None, refinements: int = 40
+    points: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    focal: torch.Tensor | None = None,
+    refinements: int = 40,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """points `(B, H, W, 3)` (affine-invariant), mask `(B, H, W)` bool -> focal `(B,)` (in half-diagonal units)
-    and z-shift `(B,)`. Samples whose mask keeps fewer than 16 fit pixels use every pixel.
+    and z-shift `(B,)`. With `focal` given (a known field of view, as MoGe's `infer(fov_x=...)`), only the shift
+    is solved for. Samples whose mask keeps fewer than 16 fit pixels use every pixel.
 
-    The shift is searched on a log-spaced grid above the smallest shift that puts every fitted pixel in front of
-    the camera, then refined by golden-section search around the best grid point.
+    Points and their pixels' view-plane coordinates are downsampled with the same nearest pick, so each fitted
+    point keeps its own pixel. The shift is searched on a log-spaced grid above the smallest shift that puts every
+    fitted pixel in front of the camera, then refined by golden-section search around the best grid point.
     """
     batch, height, width, _ = points.shape
-    small = F.interpolate(points.permute(0, 3, 1, 2).float(), (FIT_SIZE, FIT_SIZE), mode="nearest")
+    # The fit runs in float64 on the CPU (the reference uses SciPy there too; MPS has no float64): focal and shift
+    # are strongly correlated when the depth range is narrow against the shift, and float32 sums over the grid
+    # would limit the result to about 1e-3.
+    device = points.device
+    points = points.detach().to("cpu", torch.float64)
+    mask = None if mask is None else mask.detach().cpu()
+    small = F.interpolate(points.permute(0, 3, 1, 2), (FIT_SIZE, FIT_SIZE), mode="nearest")
     small = small.permute(0, 2, 3, 1)
     if mask is None:
-        weight = torch.ones(batch, FIT_SIZE, FIT_SIZE, device=points.device)
+        weight = torch.ones(batch, FIT_SIZE, FIT_SIZE, device=points.device, dtype=torch.float64)
     else:
-        weight = F.interpolate(mask[:, None].float(), (FIT_SIZE, FIT_SIZE), mode="nearest")[:, 0]
+        weight = F.interpolate(mask[:, None].double(), (FIT_SIZE, FIT_SIZE), mode="nearest")[:, 0]
         weight[weight.sum((1, 2)) < MIN_PIXELS] = 1.0
-    uv = view_plane_uv(FIT_SIZE, FIT_SIZE, width / height, points.device)[None].expand(batch, -1, -1, -1)
+    uv = view_plane_uv(height, width, device=points.device, dtype=torch.float64).permute(2, 0, 1)[None]
+    uv = F.interpolate(uv, (FIT_SIZE, FIT_SIZE), mode="nearest").permute(0, 2, 3, 1).expand(batch, -1, -1, -1)
+    if focal is not None:
+        focal = focal.to(device=points.device, dtype=torch.float64)
     xy, z = small[..., :2], small[..., 2]
     z_min = (z + (1 - weight) * 1e12).amin((1, 2))
     spread = ((z - z_min[:, None, None]).abs() * weight).sum((1, 2)) / weight.sum((1, 2))
     lowest = 1e-3 * spread.clamp_min(1e-6) - z_min
-    offsets = torch.logspace(-4, 4, GRID, device=points.device)[None] * spread.clamp_min(1e-6)[:, None]
+    offsets = (
+        torch.logspace(-4, 4, GRID, device=points.device, dtype=torch.float64)[None]
+        * spread.clamp_min(1e-6)[:, None]
+    )
     grid = lowest[:, None] + torch.cat([torch.zeros_like(offsets[:, :1]), offsets], dim=1)
-    _, error = _fit(uv, xy, z, weight, grid)
+    _, error = _fit(uv, xy, z, weight, grid, focal)
     best = error.argmin(dim=1, keepdim=True)
     lo = grid.gather(1, (best - 1).clamp_min(0))[:, 0]
     hi = grid.gather(1, (best + 1).clamp_max(grid.shape[1] - 1))[:, 0]
     ratio = (5**0.5 - 1) / 2
     for _ in range(refinements):
         a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        _, err = _fit(uv, xy, z, weight, torch.stack([a, b], dim=1))
+        _, err = _fit(uv, xy, z, weight, torch.stack([a, b], dim=1), focal)
         left = err[:, 0] < err[:, 1]
         hi = torch.where(left, b, hi)
         lo = torch.where(left, lo, a)
     shift = (lo + hi) / 2
-    focal, _ = _fit(uv, xy, z, weight, shift[:, None])
-    return focal[:, 0], shift
+    fitted, _ = _fit(uv, xy, z, weight, shift[:, None], focal)
+    return fitted[:, 0].to(device, torch.float32), shift.to(device, torch.float32)
 
 
 def normalized_intrinsics(focal: torch.Tensor, aspect_ratio: float) -> torch.Tensor:

@@ -28,7 +28,7 @@ def test_focal_and_shift_recovered_from_a_pinhole_point_map(focal: float, shift:
     points = torch.cat([uv * depth[..., None] / focal, (depth - shift)[..., None]], dim=-1)[None]
     mask = torch.ones(1, height, width, dtype=torch.bool)
     got_focal, got_shift = recover_focal_shift(points, mask)
-    assert abs(got_focal.item() - focal) < 0.02 * focal and abs(got_shift.item() - shift) < 0.02
+    assert abs(got_focal.item() - focal) < 1e-4 * focal and abs(got_shift.item() - shift) < 1e-4
 
 
 def test_normalized_intrinsics() -> None:

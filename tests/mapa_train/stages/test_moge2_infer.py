@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from mapa_train.models.blocks.view_plane import view_plane_uv
+from mapa_train.models.moge2.recover import recover_focal_shift
 from mapa_train.stages.device import resolve_device
 from mapa_train.stages.moge2 import HALF_MAX, _batches, sanitize_outputs
 from mapa_train.stages.moge2_infer import (
@@ -19,7 +20,6 @@ from mapa_train.stages.moge2_infer import (
     fov_x_degrees,
     infer_moge2,
     model_input_size,
-    recover_shift,
     resize_prediction,
 )
 from wai.errors import WaiStageError
@@ -71,7 +71,7 @@ def test_shift_recovered_for_a_known_focal(focal: float, shift: float) -> None:
     depth = 2 + torch.rand(height, width, generator=generator)
     points = torch.cat([uv * depth[..., None] / focal, (depth - shift)[..., None]], dim=-1)[None]
     mask = torch.ones(1, height, width, dtype=torch.bool)
-    got = recover_shift(points, mask, torch.tensor([focal]))
+    _, got = recover_focal_shift(points, mask, focal=torch.tensor([focal]))
     assert got.item() == pytest.approx(shift, abs=1e-4)
 
 
