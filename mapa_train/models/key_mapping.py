@@ -100,13 +100,11 @@ def identity_mapping(state_dict: StateDict) -> StateDict:
     return {k.removeprefix("module."): v for k, v in state_dict.items()}
 
 
-VGGT_UNBUILT_PREFIXES = ("track_head.",)
-
-
 def map_vggt_state_dict(state_dict: StateDict) -> StateDict:
-    """Official VGGT layout -> our names (identical module names); the track head's keys are dropped because that
-    head is not built (the spec gives no architecture for it)."""
-    return {k: v for k, v in identity_mapping(state_dict).items() if not k.startswith(VGGT_UNBUILT_PREFIXES)}
+    """Official VGGT layout -> our names: identical module names for every part, the track head included
+    (`track_head.tracker.updateformer.virual_tracks` keeps the release's spelling); a DDP `module.` prefix is
+    stripped."""
+    return identity_mapping(state_dict)
 
 
 def map_moge2_state_dict(state_dict: StateDict) -> StateDict:

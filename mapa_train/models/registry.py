@@ -176,12 +176,7 @@ for _entry in (
     register_model(_entry)
 
 
-# VGGT-1B's published total is 1,256,537,516 including a 65,941,396-parameter track head; the spec gives no
-# track-head architecture, so it is not built and the entry compares against the published total minus that head.
-VGGT_TRACK_HEAD_PARAMS = 65_941_396
-VGGT_1B_PUBLISHED_PARAMS = 1_256_537_516
-
-register_family(ModelFamily("vggt", VGGTConfig, VGGT, "VGGT multi-view geometry transformer (no track head)"))
+register_family(ModelFamily("vggt", VGGTConfig, VGGT, "VGGT multi-view geometry transformer"))
 register_family(ModelFamily("pi3", Pi3Config, Pi3, "π³ permutation-equivariant multi-view reconstruction"))
 register_family(ModelFamily("moge2", MoGe2Config, MoGe2, "MoGe-2 single-view metric geometry"))
 for _entry in (
@@ -191,8 +186,8 @@ for _entry in (
         "vggt",
         "full",
         vggt_cfg.vggt_1b,
-        "VGGT-1B without track head (published 1,256,537,516 incl. 65,941,396 track head)",
-        VGGT_1B_PUBLISHED_PARAMS - VGGT_TRACK_HEAD_PARAMS,
+        "VGGT-1B (facebook/VGGT-1B): camera, depth, point and track heads",
+        1_256_537_516,
     ),
     ModelEntry("pi3_tiny", "pi3", "tiny", pi3_cfg.pi3_tiny, "CPU test model"),
     ModelEntry(

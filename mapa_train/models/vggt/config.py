@@ -52,6 +52,42 @@ class VGGTAggregatorConfig:
 
 
 @dataclass(frozen=True)
+class VGGTTrackHeadConfig:
+    """The track head: a feature-only DPT at 1/`down_ratio` resolution, then an iterative point tracker
+    (correlation pyramid + a time/space "update former" transformer with virtual tracks).
+
+    Fields:
+        features: width of the DPT feature map and of the track features.
+        down_ratio: the feature map's resolution divisor w.r.t. the image.
+        stride: the tracker's coordinate divisor (pixels -> feature-map cells); equals `down_ratio` in VGGT.
+        iterations: refinement passes.
+        corr_levels: correlation pyramid levels (each halves the feature map).
+        corr_radius: correlation window radius (a (2r+1)² window per level).
+        hidden_size: width of the update transformer (and of the correlation MLP's hidden layer).
+        depth: time blocks (and space blocks) of the update transformer.
+        num_heads: attention heads of the update transformer.
+        num_virtual_tracks: learned tracks that carry the space attention.
+        mlp_ratio: MLP width / hidden size in the update transformer.
+        max_scale: the divisor of the raw flow appended to its sinusoidal embedding.
+        predict_conf: also predict a per-point confidence.
+    """
+
+    features: int = 128
+    down_ratio: int = 2
+    stride: int = 2
+    iterations: int = 4
+    corr_levels: int = 7
+    corr_radius: int = 4
+    hidden_size: int = 384
+    depth: int = 6
+    num_heads: int = 8
+    num_virtual_tracks: int = 64
+    mlp_ratio: float = 4.0
+    max_scale: float = 518.0
+    predict_conf: bool = True
+
+
+@dataclass(frozen=True)
 class VGGTHeadsConfig:
     """Camera head and DPT depth / point heads.
 
@@ -63,7 +99,9 @@ class VGGTHeadsConfig:
         dpt_out_channels: per-level widths after the 1×1 projections.
         dpt_layers: aggregator iterations tapped by the DPT heads (4 entries).
         point_head: build the world-point head (the loss-facing wrapper does not use it).
-        gradient_checkpointing: checkpoint the DPT projections and RefineNet blocks.
+        track_head: build the track head (`VGGT.track`; the loss-facing wrapper does not use it).
+        track: the track head's architecture.
+        gradient_checkpointing: checkpoint the DPT projections and RefineNet blocks (and the tracker's blocks).
     """
 
     camera_trunk_depth: int = 4
@@ -73,6 +111,8 @@ class VGGTHeadsConfig:
     dpt_out_channels: tuple[int, ...] = (256, 512, 1024, 1024)
     dpt_layers: tuple[int, ...] = (4, 11, 17, 23)
     point_head: bool = True
+    track_head: bool = True
+    track: VGGTTrackHeadConfig = field(default_factory=VGGTTrackHeadConfig)
     gradient_checkpointing: bool = False
 
 
@@ -94,12 +134,13 @@ class VGGTConfig:
 
 
 def vggt_1b() -> VGGTConfig:
-    """VGGT-1B without its track head (see README: the spec gives no track-head architecture)."""
+    """VGGT-1B as released (`facebook/VGGT-1B`): camera, depth, point and track heads."""
     return VGGTConfig(name="vggt")
 
 
 def vggt_tiny() -> VGGTConfig:
-    """A tiny VGGT for CPU tests: width 32, 2 frame + 2 global blocks, 1-block camera trunk."""
+    """A tiny VGGT for CPU tests: width 32, 2 frame + 2 global blocks, 1-block camera trunk, a 2-block tracker
+    with a 3-level correlation pyramid (images down to 28 px on a side)."""
     return VGGTConfig(
         name="vggt_tiny",
         encoder=ViTConfig(
@@ -119,5 +160,15 @@ def vggt_tiny() -> VGGTConfig:
             dpt_features=16,
             dpt_out_channels=(8, 16, 32, 32),
             dpt_layers=(0, 1, 1, 1),
+            track=VGGTTrackHeadConfig(
+                features=16,
+                iterations=2,
+                corr_levels=3,
+                corr_radius=2,
+                hidden_size=32,
+                depth=2,
+                num_heads=2,
+                num_virtual_tracks=4,
+            ),
         ),
     )

@@ -1,9 +1,11 @@
-"""VGGT's DPT head: four aggregator iterations -> a dense prediction at full resolution with a confidence channel.
+"""VGGT's DPT head: four aggregator iterations -> a dense prediction at full resolution with a confidence channel,
+or (feature-only, as the track head's feature extractor) a feature map at 1/`down_ratio` of the image resolution.
 
 Per tapped iteration the patch tokens are LayerNormed, projected (1×1), given a 0.1-scaled sin-cos embedding of the
 view plane, and resampled to ×4, ×2, ×1, ×½; RefineNet blocks fuse them coarse-to-fine (each upsampled to the next
 level's size). Keys follow VGGT (`norm`, `projects`, `resize_layers`, `scratch.layer{k}_rn`, `scratch.refinenet{k}`,
-`scratch.output_conv1`, `scratch.output_conv2`).
+`scratch.output_conv1`, `scratch.output_conv2`). The feature-only variant keeps `output_conv1` at full width and
+has no `output_conv2`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from mapa_train.models.blocks.view_plane import add_uv_embedding
 class _Scratch(nn.Module):
     """`layer{k}_rn` 3×3 convs, RefineNet blocks and the output convs under VGGT's `scratch.` prefix."""
 
-    def __init__(self, out_channels: Sequence[int], features: int, output_dim: int) -> None:
+    def __init__(self, out_channels: Sequence[int], features: int, output_dim: int | None) -> None:
         super().__init__()
         for k, channels in enumerate(out_channels, start=1):
             setattr(self, f"layer{k}_rn", nn.Conv2d(channels, features, 3, padding=1, bias=False))
@@ -30,6 +32,9 @@ class _Scratch(nn.Module):
         self.refinenet2 = FeatureFusionBlock(features)
         self.refinenet3 = FeatureFusionBlock(features)
         self.refinenet4 = FeatureFusionBlock(features, has_skip=False)
+        if output_dim is None:  # feature-only: the fused map is the output
+            self.output_conv1 = nn.Conv2d(features, features, 3, padding=1)
+            return
         half = features // 2
         self.output_conv1 = nn.Conv2d(features, half, 3, padding=1)
         self.output_conv2 = nn.Sequential(
@@ -48,20 +53,26 @@ def _resize_layer(channels: int, level: int) -> nn.Module:
 
 
 class VGGTDPTHead(nn.Module):
-    """Tokens `(B, V, P, dim_in)` of four iterations -> raw maps `(B·V, output_dim, H, W)`."""
+    """Tokens `(B, V, P, dim_in)` of four iterations -> raw maps `(B·V, output_dim, H, W)`, or with
+    `output_dim=None` features `(B·V, features, H/down_ratio, W/down_ratio)`."""
 
     def __init__(
         self,
         dim_in: int,
-        output_dim: int,
+        output_dim: int | None,
         features: int = 256,
         out_channels: Sequence[int] = (256, 512, 1024, 1024),
         gradient_checkpointing: bool = False,
+        down_ratio: int = 1,
     ) -> None:
         super().__init__()
         if len(out_channels) != 4:
             raise ValueError(f"the DPT head needs 4 level widths, got {list(out_channels)}")
+        if down_ratio < 1:
+            raise ValueError(f"down_ratio must be >= 1, got {down_ratio}")
         self.gradient_checkpointing = gradient_checkpointing
+        self.feature_only = output_dim is None
+        self.down_ratio = down_ratio
         self.norm = nn.LayerNorm(dim_in)
         self.projects = nn.ModuleList(nn.Conv2d(dim_in, c, 1) for c in out_channels)
         self.resize_layers = nn.ModuleList(_resize_layer(c, k) for k, c in enumerate(out_channels))
@@ -93,6 +104,7 @@ class VGGTDPTHead(nn.Module):
         path = maybe_checkpoint(ckpt, s.refinenet2, path, levels[1], tuple(levels[0].shape[-2:]))
         path = maybe_checkpoint(ckpt, s.refinenet1, path, levels[0])
         path = s.output_conv1(path)
-        path = F.interpolate(path, size=image_size, mode="bilinear", align_corners=True)
+        out_size = (height // self.down_ratio, width // self.down_ratio)
+        path = F.interpolate(path, size=out_size, mode="bilinear", align_corners=True)
         path = add_uv_embedding(path, height, width)
-        return s.output_conv2(path)
+        return path if self.feature_only else s.output_conv2(path)

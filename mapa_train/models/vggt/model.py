@@ -1,8 +1,9 @@
 """The VGGT network and its loss-facing wrapper.
 
 `predict(images)` returns VGGT's native outputs; `forward(views)` turns them into the per-view dict the losses
-consume (same keys as MapAnything where meaningful). Module names equal the official state-dict prefixes
-(`aggregator`, `camera_head`, `depth_head`, `point_head`); the official track head is not built.
+consume (same keys as MapAnything where meaningful); `track(images, query_points)` follows points of the first view
+through all views. Module names equal the official state-dict prefixes (`aggregator`, `camera_head`, `depth_head`,
+`point_head`, `track_head`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from mapa_train.models.vggt.aggregator import Aggregator
 from mapa_train.models.vggt.camera_head import CameraHead, pose_encoding_to_extrinsics_intrinsics
 from mapa_train.models.vggt.config import VGGTConfig
 from mapa_train.models.vggt.dpt_head import VGGTDPTHead
+from mapa_train.models.vggt.track_head import TrackHead
+from mapa_train.models.vggt.tracker import TrackEstimate
+from wai.errors import WaiFormatError
 
 
 def activate_dense(raw: torch.Tensor, activation: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,6 +65,10 @@ class VGGT(nn.Module):
         self.depth_head = VGGTDPTHead(2 * dim, 2, **dpt)
         if heads.point_head:
             self.point_head = VGGTDPTHead(2 * dim, 4, **dpt)
+        if heads.track_head:
+            self.track_head = TrackHead(
+                2 * dim, heads.track, heads.dpt_out_channels, heads.gradient_checkpointing
+            )
 
     def set_gradient_checkpointing(
         self, encoder: bool | None = None, info_sharing: bool | None = None, pred_head: bool | None = None
@@ -71,13 +79,57 @@ class VGGT(nn.Module):
         if info_sharing is not None:
             self.aggregator.gradient_checkpointing = info_sharing
         if pred_head is not None:
-            for head in (self.depth_head, getattr(self, "point_head", None)):
+            heads = (self.depth_head, getattr(self, "point_head", None), getattr(self, "track_head", None))
+            for head in heads:
                 if head is not None:
                     head.gradient_checkpointing = pred_head
 
-    def predict(self, images: torch.Tensor, with_points: bool = True) -> dict[str, Any]:
+    def _track(
+        self,
+        tokens: dict[int, torch.Tensor],
+        image_size: tuple[int, int],
+        query_points: torch.Tensor,
+        iterations: int | None,
+        logits: bool,
+    ) -> TrackEstimate:
+        if not hasattr(self, "track_head"):
+            raise WaiFormatError(f"{self.config.name} was built without a track head (pred_head.track_head)")
+        tapped = [tokens[i].float() for i in self.config.pred_head.dpt_layers]
+        start = self.aggregator.patch_start_idx
+        patch = self.aggregator.patch_embed.patch_size
+        return self.track_head(tapped, start, image_size, patch, query_points.float(), iterations, logits)
+
+    def track(
+        self,
+        images: torch.Tensor,
+        query_points: torch.Tensor,
+        iterations: int | None = None,
+        logits: bool = False,
+    ) -> dict[str, Any]:
+        """Follow points of the first view through all views.
+
+        images `(B, V, 3, H, W)` in [0, 1]; query_points `(B, N, 2)` pixel (x, y) in view 0 ->
+        `tracks (B, V, N, 2)` pixel (x, y) in every view (view 0 = the queries), `track_list` (one such estimate per
+        refinement pass), `visibility (B, V, N)` and `track_conf (B, V, N)` (probabilities, or logits with
+        `logits=True`; `track_conf` is None when the head predicts no confidence).
+        """
+        layers = set(self.config.pred_head.dpt_layers)
+        tokens = self.aggregator(images, layers)
+        with torch.autocast(device_type=images.device.type, enabled=False):
+            estimate = self._track(tokens, tuple(images.shape[-2:]), query_points, iterations, logits)
+        return {
+            "tracks": estimate.tracks[-1],
+            "track_list": estimate.tracks,
+            "visibility": estimate.visibility,
+            "track_conf": estimate.confidence,
+        }
+
+    def predict(
+        self, images: torch.Tensor, with_points: bool = True, query_points: torch.Tensor | None = None
+    ) -> dict[str, Any]:
         """images `(B, V, 3, H, W)` in [0, 1] -> `pose_enc (B, V, 9)` (and `pose_enc_list`), `depth (B, V, H, W, 1)`,
-        `depth_conf (B, V, H, W)`, and with the point head `world_points (B, V, H, W, 3)`, `world_points_conf`."""
+        `depth_conf (B, V, H, W)`, with the point head `world_points (B, V, H, W, 3)`, `world_points_conf`, and
+        with query points `(B, N, 2)` the outputs of `track` (`tracks`, `track_list`, `visibility`, `track_conf`)."""
         batch, views, _, height, width = images.shape
         layers = list(self.config.pred_head.dpt_layers)
         last = self.config.info_sharing.depth - 1
@@ -98,6 +150,10 @@ class VGGT(nn.Module):
                 )
                 out["world_points"] = points.reshape(batch, views, height, width, 3)
                 out["world_points_conf"] = conf.reshape(batch, views, height, width)
+            if query_points is not None:
+                estimate = self._track(tokens, (height, width), query_points, None, False)
+                out["tracks"], out["track_list"] = estimate.tracks[-1], estimate.tracks
+                out["visibility"], out["track_conf"] = estimate.visibility, estimate.confidence
         return out
 
     def forward(self, views: Sequence[View]) -> list[dict[str, torch.Tensor]]:

@@ -38,8 +38,53 @@ def _many(prefixes: Iterable[str]) -> list[str]:
     return [k for p in prefixes for k in _wb(p)]
 
 
-def vggt_keys(encoder_depth: int, depth: int, trunk_depth: int, point_head: bool = True) -> list[str]:
-    """VGGT's documented layout without `track_head.*`."""
+def _vggt_dpt_keys(head: str, feature_only: bool = False) -> list[str]:
+    keys = _wb(f"{head}.norm")
+    keys += _many(f"{head}.projects.{k}" for k in range(4))
+    keys += _many(f"{head}.resize_layers.{k}" for k in (0, 1, 3))
+    keys += [f"{head}.scratch.layer{k}_rn.weight" for k in range(1, 5)]
+    for k in range(1, 5):
+        units = ("resConfUnit2",) if k == 4 else ("resConfUnit1", "resConfUnit2")
+        keys += _many(f"{head}.scratch.refinenet{k}.{u}.{c}" for u in units for c in ("conv1", "conv2"))
+        keys += _wb(f"{head}.scratch.refinenet{k}.out_conv")
+    keys += _wb(f"{head}.scratch.output_conv1")
+    if not feature_only:
+        keys += _many([f"{head}.scratch.output_conv2.0", f"{head}.scratch.output_conv2.2"])
+    return keys
+
+
+def _tracker_block_keys(prefix: str, cross: bool) -> list[str]:
+    """One update-transformer block: `nn.MultiheadAttention` names under `attn` (self) or `cross_attn`."""
+    attn = f"{prefix}.cross_attn" if cross else f"{prefix}.attn"
+    norms = ("norm1", "norm_context", "norm2") if cross else ("norm1", "norm2")
+    keys = _many(f"{prefix}.{n}" for n in norms)
+    keys += [f"{attn}.in_proj_weight", f"{attn}.in_proj_bias", *_wb(f"{attn}.out_proj")]
+    return keys + _many([f"{prefix}.mlp.fc1", f"{prefix}.mlp.fc2"])
+
+
+def vggt_track_head_keys(depth: int, predict_conf: bool = True) -> list[str]:
+    """VGGT's `track_head.*`: a feature-only DPT and the tracker with a `depth`-round update transformer."""
+    keys = _vggt_dpt_keys("track_head.feature_extractor", feature_only=True)
+    t = "track_head.tracker"
+    keys += _many([f"{t}.corr_mlp.fc1", f"{t}.corr_mlp.fc2"]) + [f"{t}.query_ref_token"]
+    u = f"{t}.updateformer"
+    keys += _many(f"{u}.{m}" for m in ("input_norm", "input_transform", "output_norm", "flow_head"))
+    keys += [f"{u}.virual_tracks"]  # sic, as in the released checkpoints
+    for i in range(depth):
+        keys += _tracker_block_keys(f"{u}.time_blocks.{i}", cross=False)
+        keys += _tracker_block_keys(f"{u}.space_virtual_blocks.{i}", cross=False)
+        keys += _tracker_block_keys(f"{u}.space_point2virtual_blocks.{i}", cross=True)
+        keys += _tracker_block_keys(f"{u}.space_virtual2point_blocks.{i}", cross=True)
+    keys += _many(f"{t}.{m}" for m in ("fmap_norm", "ffeat_norm", "ffeat_updater.0", "vis_predictor.0"))
+    if predict_conf:
+        keys += _wb(f"{t}.conf_predictor.0")
+    return keys
+
+
+def vggt_keys(
+    encoder_depth: int, depth: int, trunk_depth: int, point_head: bool = True, track_depth: int | None = None
+) -> list[str]:
+    """VGGT's documented layout; `track_head.*` (with a `track_depth`-round tracker) only when that is given."""
     keys = ["aggregator.camera_token", "aggregator.register_token"]
     keys += dinov2_keys("aggregator.patch_embed", encoder_depth, registers=True, mask_token=True)
     for kind in ("frame", "global"):
@@ -53,21 +98,9 @@ def vggt_keys(encoder_depth: int, depth: int, trunk_depth: int, point_head: bool
     )
     keys += _many(["camera_head.pose_branch.fc1", "camera_head.pose_branch.fc2"])
     for head in ("depth_head", "point_head") if point_head else ("depth_head",):
-        keys += _wb(f"{head}.norm")
-        keys += _many(f"{head}.projects.{k}" for k in range(4))
-        keys += _many(f"{head}.resize_layers.{k}" for k in (0, 1, 3))
-        keys += [f"{head}.scratch.layer{k}_rn.weight" for k in range(1, 5)]
-        for k in range(1, 5):
-            units = ("resConfUnit2",) if k == 4 else ("resConfUnit1", "resConfUnit2")
-            keys += _many(f"{head}.scratch.refinenet{k}.{u}.{c}" for u in units for c in ("conv1", "conv2"))
-            keys += _wb(f"{head}.scratch.refinenet{k}.out_conv")
-        keys += _many(
-            [
-                f"{head}.scratch.output_conv1",
-                f"{head}.scratch.output_conv2.0",
-                f"{head}.scratch.output_conv2.2",
-            ]
-        )
+        keys += _vggt_dpt_keys(head)
+    if track_depth is not None:
+        keys += vggt_track_head_keys(track_depth)
     return keys
 
 
