@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from wai.errors import WaiCameraError
-from wai.geometry.rays import CameraLike, as_camera, pixel_rays
+from wai.geometry.rays import CameraLike, pixel_rays
 
 
 def _depth(depth: np.ndarray) -> np.ndarray:
@@ -77,8 +77,3 @@ def raydepth_to_zdepth(depth: np.ndarray, camera: CameraLike) -> np.ndarray:
     ok = valid_depth(arr) & np.isfinite(cos) & (cos > 1e-12)
     out = np.where(ok, arr * np.where(ok, cos, 0.0), 0.0)
     return out.astype(arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64)
-
-
-def check_depth_size(depth: np.ndarray, camera: CameraLike) -> None:
-    """Raise WaiCameraError unless the depth map has the camera's (H, W)."""
-    as_camera(camera, *np.shape(depth)[:2])

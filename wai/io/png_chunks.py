@@ -18,16 +18,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
-class PngHeader:
-    """The IHDR fields that decide how pixels must be interpreted."""
-
-    width: int
-    height: int
-    bit_depth: int
-    color_type: int  # 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA
-
-
-@dataclass(frozen=True)
 class Chunk:
     kind: bytes
     data: bytes
@@ -59,14 +49,6 @@ def iter_chunks(blob: bytes, path: Path) -> list[Chunk]:
         pos = end
         if kind == b"IEND":
             return chunks
-
-
-def read_header(chunks: list[Chunk], path: Path) -> PngHeader:
-    """Parse the IHDR chunk (always the first one)."""
-    if not chunks or chunks[0].kind != b"IHDR" or len(chunks[0].data) != 13:
-        raise WaiFormatError(f"{where(file=str(path))}: corrupt PNG: the first chunk is not a valid IHDR")
-    width, height, bit_depth, color_type = struct.unpack(">IIBB", chunks[0].data[:10])
-    return PngHeader(width, height, bit_depth, color_type)
 
 
 def text_chunks(chunks: list[Chunk]) -> dict[str, str]:

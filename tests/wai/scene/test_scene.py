@@ -317,3 +317,20 @@ def test_applied_transforms_are_recorded_as_the_reference_does(tmp_path: Path) -
     np.testing.assert_array_equal(stored[:3, 3], [1.0, 2.0, 3.0])
     # undoing the recorded transform gives the source poses back
     np.testing.assert_array_equal(stored @ np.asarray(meta["_applied_transform"]), gl_pose)
+
+
+def test_scene_modalities_are_written_and_loaded_by_name(tmp_path: Path) -> None:
+    vertices = np.array([[0, 0, 1], [1, 0, 1], [0, 1, 1]], dtype=np.float32)
+    with wai.SceneWriter(tmp_path / "s", dataset_name="unit", camera=pinhole()) as writer:
+        writer.add_frame("a", np.eye(4))
+        writer.add_scene_modality(
+            "mesh", "mesh.ply", "mesh", {"vertices": vertices, "faces": np.array([[0, 1, 2]])}
+        )
+        writer.add_scene_modality("semantic_classes", "mappings/classes.json", "readable", {"1": "wall"})
+    scene = wai.open_scene(tmp_path / "s")
+    assert scene.scene_modality_names == ["mesh", "semantic_classes"]
+    assert scene.meta["scene_modalities"]["mesh"] == {"scene_key": "mesh.ply", "format": "mesh"}
+    np.testing.assert_array_equal(scene.load_scene_modality("mesh")["vertices"], vertices)
+    assert scene.load_scene_modality("semantic_classes") == {"1": "wall"}
+    with pytest.raises(wai.WaiPathError, match="escapes the scene folder"):
+        wai.SceneWriter(tmp_path / "t", dataset_name="unit").add_scene_modality("x", "../x.json", "readable")
