@@ -3,6 +3,8 @@ matrices, pinhole rays, and pose composition. Everything is differentiable and b
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -126,3 +128,8 @@ def intrinsics_from_rays(rays: torch.Tensor) -> torch.Tensor:
         out[:, axis, 2] = sol[:, 1]
     out[:, 2, 2] = 1.0
     return out
+
+
+def fov_from_focal(focal: float, size: float) -> float:
+    """The field of view (radians) that a focal length of `focal` pixels spans over `size` pixels."""
+    return 2.0 * math.atan(size / (2.0 * focal))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import math
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,13 +33,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from mapa_train.models.geometry import fov_from_focal
 from mapa_train.models.moge2.model import MoGe2
 from mapa_train.models.pretrained import load_official_checkpoint
 from mapa_train.models.registry import MODELS, build_model
 from mapa_train.models.weights import CONFIG_NAME, WEIGHTS_NAME, load_pretrained
 from mapa_train.stages.device import resolve_device
 from mapa_train.stages.moge2_infer import (
-    fov_x_degrees,
     infer_moge2,
     model_input_size,
     resize_images,
@@ -191,7 +192,7 @@ def frame_fov_x(scene: Scene, frame: Frame) -> float:
             f"{where(scene=scene.name, frame=frame.name)}: camera model {camera.model.value} has distortion; "
             "MoGe-2 needs pinhole images: undistort the scene first"
         )
-    return fov_x_degrees(float(camera.K[0, 0]), float(camera.width))
+    return math.degrees(fov_from_focal(float(camera.K[0, 0]), float(camera.width)))
 
 
 def sanitize_outputs(

@@ -36,11 +36,6 @@ class MoGe2Prediction:
     normal: torch.Tensor | None
 
 
-def fov_x_degrees(fx: float, width: float) -> float:
-    """Horizontal field of view in degrees of a pinhole camera with focal `fx` (pixels) and `width` pixels."""
-    return math.degrees(2.0 * math.atan(width / (2.0 * fx)))
-
-
 def focal_from_fov_x(fov_x: torch.Tensor, aspect_ratio: float) -> torch.Tensor:
     """fov_x `(B,)` in degrees -> focal `(B,)` in view-plane units (half image diagonal = 1), MoGe's convention."""
     diag = math.sqrt(1.0 + aspect_ratio**2)

@@ -7,8 +7,6 @@ world-to-camera extrinsic of each frame, the first frame being the world frame.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,11 +39,6 @@ def pose_encoding_to_extrinsics_intrinsics(
     intrinsics[..., 1, 2] = height / 2.0
     intrinsics[..., 2, 2] = 1.0
     return extrinsics, intrinsics
-
-
-def fov_from_focal(focal: float, size: int) -> float:
-    """The field of view (radians) that a focal length in pixels gives over `size` pixels."""
-    return 2.0 * math.atan(size / (2.0 * focal))
 
 
 class CameraHead(nn.Module):

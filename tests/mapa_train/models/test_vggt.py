@@ -8,10 +8,10 @@ import math
 import pytest
 import torch
 
-from mapa_train.models.geometry import quat_to_rotmat, rotmat_to_quat
+from mapa_train.models.geometry import fov_from_focal, quat_to_rotmat, rotmat_to_quat
 from mapa_train.models.registry import build_model
 from mapa_train.models.vggt.aggregator import first_frame_tokens
-from mapa_train.models.vggt.camera_head import fov_from_focal, pose_encoding_to_extrinsics_intrinsics
+from mapa_train.models.vggt.camera_head import pose_encoding_to_extrinsics_intrinsics
 from mapa_train.models.vggt.track_attention import PackedAttention
 from mapa_train.models.vggt.track_sampling import (
     CorrelationPyramid,

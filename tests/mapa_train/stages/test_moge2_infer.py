@@ -11,13 +11,13 @@ import torch
 from torch import nn
 
 from mapa_train.models.blocks.view_plane import view_plane_uv
+from mapa_train.models.geometry import fov_from_focal
 from mapa_train.models.moge2.recover import recover_focal_shift
 from mapa_train.stages.device import resolve_device
 from mapa_train.stages.moge2 import HALF_MAX, _batches, sanitize_outputs
 from mapa_train.stages.moge2_infer import (
     MoGe2Prediction,
     focal_from_fov_x,
-    fov_x_degrees,
     infer_moge2,
     model_input_size,
     resize_prediction,
@@ -58,7 +58,7 @@ def _stand_in(height: int = 36, width: int = 48, shift: float = 0.7, scale: floa
 
 
 def test_fov_and_focal_conventions() -> None:
-    assert fov_x_degrees(fx=50.0, width=100.0) == pytest.approx(90.0)
+    assert math.degrees(fov_from_focal(50.0, 100.0)) == pytest.approx(90.0)
     # 90 degrees horizontally on a 4:3 image: u reaches 0.8 at the border, so the view-plane focal is 0.8.
     assert focal_from_fov_x(torch.tensor([90.0]), 4 / 3).item() == pytest.approx(0.8, rel=1e-6)
 
@@ -157,5 +157,5 @@ def test_resolve_device(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fov_matches_intrinsics_of_the_synthetic_camera() -> None:
     """fov from (fx, W) inverts W = 2·fx·tan(fov/2)."""
-    fov = fov_x_degrees(fx=50.23, width=64)
+    fov = math.degrees(fov_from_focal(50.23, 64))
     assert 64 / (2 * math.tan(math.radians(fov) / 2)) == pytest.approx(50.23)
