@@ -9,14 +9,13 @@ convention is 0).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mapa_train.models.moge2.recover import recover_focal_shift
+from mapa_train.models.moge2.recover import focal_from_fov_x, recover_focal_shift
 
 MASK_THRESHOLD = 0.5
 
@@ -34,12 +33,6 @@ class MoGe2Prediction:
     depth: torch.Tensor
     mask: torch.Tensor
     normal: torch.Tensor | None
-
-
-def focal_from_fov_x(fov_x: torch.Tensor, aspect_ratio: float) -> torch.Tensor:
-    """fov_x `(B,)` in degrees -> focal `(B,)` in view-plane units (half image diagonal = 1), MoGe's convention."""
-    diag = math.sqrt(1.0 + aspect_ratio**2)
-    return aspect_ratio / diag / torch.tan(torch.deg2rad(fov_x) / 2)
 
 
 @torch.no_grad()

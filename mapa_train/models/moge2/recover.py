@@ -8,6 +8,8 @@ work on a 64×64 nearest downsample. Nothing here is differentiated: the result 
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -97,6 +99,12 @@ def recover_focal_shift(
     shift = (lo + hi) / 2
     fitted, _ = _fit(uv, xy, z, weight, shift[:, None], focal)
     return fitted[:, 0].to(device, torch.float32), shift.to(device, torch.float32)
+
+
+def focal_from_fov_x(fov_x: torch.Tensor, aspect_ratio: float) -> torch.Tensor:
+    """fov_x `(B,)` in degrees -> focal `(B,)` in view-plane units (half image diagonal = 1), MoGe's convention."""
+    diag = math.sqrt(1.0 + aspect_ratio**2)
+    return aspect_ratio / diag / torch.tan(torch.deg2rad(fov_x) / 2)
 
 
 def normalized_intrinsics(focal: torch.Tensor, aspect_ratio: float) -> torch.Tensor:

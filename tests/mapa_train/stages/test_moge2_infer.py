@@ -12,12 +12,11 @@ from torch import nn
 
 from mapa_train.models.blocks.view_plane import view_plane_uv
 from mapa_train.models.geometry import fov_from_focal
-from mapa_train.models.moge2.recover import recover_focal_shift
+from mapa_train.models.moge2.recover import focal_from_fov_x, recover_focal_shift
 from mapa_train.stages.device import resolve_device
 from mapa_train.stages.moge2 import HALF_MAX, _batches, sanitize_outputs
 from mapa_train.stages.moge2_infer import (
     MoGe2Prediction,
-    focal_from_fov_x,
     infer_moge2,
     model_input_size,
     resize_prediction,
