@@ -72,6 +72,16 @@ def _place(
     return None
 
 
+def _disc_sampler(radius: float) -> SampleXZ:
+    """A sampler of ground positions (x, z) uniform over a disc of `radius` around the origin."""
+
+    def sample(r: np.random.Generator) -> tuple[float, float]:
+        dist, angle = radius * np.sqrt(r.uniform()), r.uniform(0, 2 * np.pi)
+        return float(dist * np.cos(angle)), float(dist * np.sin(angle))
+
+    return sample
+
+
 def _ground_object(
     rng: np.random.Generator, taken: _Footprints, sample_xz: SampleXZ, *, max_size: float = 0.6
 ) -> list[Primitive]:
@@ -174,12 +184,8 @@ def _objects(seed: int, rng: np.random.Generator) -> SyntheticScene:
         )
     taken = _Footprints()
 
-    def sample_xz(r: np.random.Generator) -> tuple[float, float]:
-        radius, angle = 2.2 * np.sqrt(r.uniform()), r.uniform(0, 2 * np.pi)
-        return float(radius * np.cos(angle)), float(radius * np.sin(angle))
-
     for _ in range(int(rng.integers(4, 8))):
-        prims.extend(_ground_object(rng, taken, sample_xz, max_size=0.5))
+        prims.extend(_ground_object(rng, taken, _disc_sampler(2.2), max_size=0.5))
     path = OrbitPath(
         center=(0.0, 0.0, 0.0),
         radius=float(rng.uniform(4.5, 5.5)),
@@ -248,12 +254,8 @@ def _outdoor(seed: int, rng: np.random.Generator) -> SyntheticScene:
             )
     centre = _Footprints()
 
-    def middle(r: np.random.Generator) -> tuple[float, float]:
-        radius, angle = 2.0 * np.sqrt(r.uniform()), r.uniform(0, 2 * np.pi)
-        return float(radius * np.cos(angle)), float(radius * np.sin(angle))
-
     for _ in range(int(rng.integers(2, 4))):
-        prims.extend(_ground_object(rng, centre, middle, max_size=0.6))
+        prims.extend(_ground_object(rng, centre, _disc_sampler(2.0), max_size=0.6))
     path = OrbitPath(
         center=(0.0, 0.0, 0.0),
         radius=4.5,
