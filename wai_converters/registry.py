@@ -11,11 +11,17 @@ from wai_converters.base import Converter
 
 @dataclass(frozen=True)
 class ConverterEntry:
-    """A registered converter: its command name, where its class lives and a one-line description."""
+    """A registered converter: one row of the coverage table that `wai datasets` and the README print."""
 
     name: str
     target: str  # "module:ClassName", imported only when the converter is used
-    description: str
+    description: str  # one line: what the dataset is
+    raw_layout: str  # one line: what `--src` must point at, e.g. "<src>/<scene>/{blended_images,cams,rendered_depth_maps}"
+    metric: bool  # depth and poses in metres (False: up to an unknown scale, e.g. COLMAP/MVS reconstructions)
+    synthetic: bool  # rendered rather than captured
+    licence: str  # the raw dataset's licence, as its release states it
+    stages: tuple[str, ...] = ()  # `wai` commands to run after conversion before training, in order
+    depth: str = "ground truth"  # where depth comes from: "ground truth", "optional", "none (MVS stage)", ...
 
     def load(self) -> type[Converter]:
         module, _, attr = self.target.partition(":")
@@ -29,6 +35,10 @@ CONVERTERS: dict[str, ConverterEntry] = {
             "synthetic",
             "wai_converters.synthetic:SyntheticConverter",
             "Procedurally rendered rooms and object scenes with exact depth and poses (no download).",
+            raw_layout="none: rendered from a seed by wai.synthetic",
+            metric=True,
+            synthetic=True,
+            licence="Apache-2.0 (generated)",
         ),
     )
 }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.realdata import REALDATA
 from wai.camera import Camera, CameraModel, conventions
 
-MODEL = Path("/work/shared/realdata/maupertuis_colmap/sparse/0")
+MODEL = REALDATA / "maupertuis_colmap" / "sparse" / "0"
 
 pytestmark = pytest.mark.skipif(not MODEL.is_dir(), reason="shared real data not present")
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.realdata import REALDATA
 from wai.camera import conventions as cv
 from wai.errors import WaiCameraError
 
-REDKITCHEN = Path("/work/shared/realdata/redkitchen_rgbd")
+REDKITCHEN = REALDATA / "redkitchen_rgbd"
 
 
 def _random_rotations(n: int, seed: int = 0) -> np.ndarray:

@@ -9,11 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.realdata import REALDATA
 from tests.wai.io.helpers import one_bit_png, write
 from wai.errors import WaiFormatError
 from wai.io import load, store
 
-REALDATA = Path("/work/shared/realdata/redkitchen_rgbd")
+REDKITCHEN_DIR = REALDATA / "redkitchen_rgbd"
 
 
 def _bgr_file(path: Path, pixels: np.ndarray) -> Path:
@@ -164,7 +165,7 @@ def test_png16_invalid_marker(tmp_path: Path) -> None:
 
 
 def test_png16_reads_seven_scenes_depth() -> None:
-    path = REALDATA / "frame-000000.depth.png"
+    path = REDKITCHEN_DIR / "frame-000000.depth.png"
     if not path.is_file():
         pytest.skip("real 7-Scenes sample not available")
     depth = load(path, "png16", scale=1000.0)

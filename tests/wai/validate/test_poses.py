@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.realdata import REALDATA
 from tests.wai.validate.edits import edit_meta
 from wai.camera.conventions import orthonormality_error
 from wai.validate import validate_scene
 from wai.validate.poses import ROTATION_ATOL
 
-REDKITCHEN = Path("/work/shared/realdata/redkitchen_rgbd/transforms.json")
+REDKITCHEN = REALDATA / "redkitchen_rgbd" / "transforms.json"
 
 
 def _set_rotation(scene: Path, index: int, rotation: np.ndarray) -> None:
