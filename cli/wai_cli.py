@@ -6,6 +6,7 @@ import click
 
 from cli.convert_cmd import convert, datasets
 from cli.info_cmd import info
+from cli.splits_cmd import splits
 from cli.undistort_cmd import undistort
 from cli.validate_cmd import validate
 
@@ -21,3 +22,4 @@ main.add_command(info)
 main.add_command(convert)
 main.add_command(datasets)
 main.add_command(undistort)
+main.add_command(splits)
