@@ -13,6 +13,7 @@ import wai
 from cli.wai_cli import main
 from wai.geometry import reproject_depth
 from wai.validate import validate
+from wai_converters.testing import ConverterTest
 
 SMALL = ["--num-scenes", "3", "--min-frames", "8", "--max-frames", "10", "--width", "64", "--height", "48"]
 
@@ -100,3 +101,14 @@ def test_datasets_lists_the_registry() -> None:
     assert result.exit_code == 0 and result.output.startswith("synthetic")
     result = CliRunner().invoke(main, ["convert", "--help"])
     assert "synthetic" in result.output
+
+
+class TestSyntheticConformance(ConverterTest):
+    """The shared converter checks; the synthetic converter needs no raw input and its truth is its own render."""
+
+    converter = "synthetic"
+    options = {"num_scenes": 2, "min_frames": 8, "max_frames": 8, "width": 64, "height": 48}
+    expected_scenes = {"room_000": 8, "objects_001": 8}
+
+    def make_raw(self, root: Path) -> None:
+        return None
