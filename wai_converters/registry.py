@@ -45,8 +45,21 @@ CONVERTERS: dict[str, ConverterEntry] = {
 
 
 def get_converter(name: str) -> type[Converter]:
-    """The converter class registered as `name`."""
+    """The converter class registered as `name`.
+
+    An unregistered name is a `WaiError` listing the known ones; a converter whose optional dependency is missing is
+    a `WaiError` naming the missing module. Any other error raised while importing the converter is a bug in it and
+    propagates unchanged.
+    """
+    entry = CONVERTERS.get(name)
+    if entry is None:
+        raise WaiError(f"unknown converter '{name}'; available: {', '.join(sorted(CONVERTERS))}")
     try:
-        return CONVERTERS[name].load()
-    except KeyError:
-        raise WaiError(f"unknown converter '{name}'; available: {', '.join(sorted(CONVERTERS))}") from None
+        return entry.load()
+    except ModuleNotFoundError as exc:
+        module = entry.target.partition(":")[0]
+        if exc.name is None or module == exc.name or module.startswith(exc.name + "."):
+            raise  # the converter's own module is missing: a broken registry row, not a user problem
+        raise WaiError(
+            f"converter '{name}' needs the package '{exc.name}', which is not installed: {exc}"
+        ) from exc

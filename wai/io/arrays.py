@@ -5,6 +5,7 @@ Pickles are refused by default in both directions: a data file should never exec
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,17 @@ class NumpyCodec(Codec):
                 return archive[NPZ_KEY]
         except (WaiError, PermissionError):
             raise
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        except (
+            ValueError,
+            OSError,
+            EOFError,
+            zipfile.BadZipFile,
+            NotImplementedError,
+            SyntaxError,
+            tokenize.TokenError,
+        ) as exc:
+            # zipfile raises NotImplementedError for a member whose damaged header asks for an unknown feature, and
+            # numpy parses the .npy header with Python's tokenizer (SyntaxError, TokenError)
             raise format_error(path, self.name, f"cannot read {path.suffix} file: {exc}") from exc
 
     def store(self, path: Path, data: Any) -> Path:

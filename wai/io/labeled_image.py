@@ -80,7 +80,7 @@ class LabeledImageCodec(Codec):
                 self.name,
                 f"expected an 8-bit RGB or a grey PNG, got {pixels.shape[2]} {pixels.dtype} channels",
             )
-        texts = text_chunks(chunks or [])
+        texts = text_chunks(chunks or [], path)
         if MAPPING_KEY not in texts:
             raise format_error(path, self.name, f"RGB id map without a '{MAPPING_KEY}' text chunk")
         keys, ids = _parse_mapping(texts[MAPPING_KEY], path, self.name)

@@ -11,6 +11,7 @@ in the name matches the header, and returns a read-only `np.memmap`.
 from __future__ import annotations
 
 import re
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def _read_npy_header(path: Path, fmt: str) -> tuple[tuple[int, ...], bool, np.dt
                 shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
             else:
                 shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-        except ValueError as exc:
+        except (ValueError, SyntaxError, tokenize.TokenError, EOFError) as exc:
+            # numpy parses the header dict with Python's tokenizer: a damaged header can raise any of these
             raise format_error(path, fmt, f"not a valid .npy file: {exc}") from exc
         return tuple(shape), bool(fortran), np.dtype(dtype), fh.tell()
 

@@ -90,14 +90,19 @@ def parse_header(blob: bytes, path: Path) -> tuple[str, list[Element], int]:
     return encoding, elements, newline + 1
 
 
-def _first_record_counts(blob: bytes, offset: int, element: Element, order: str) -> list[int]:
+def _first_record_counts(blob: bytes, offset: int, element: Element, order: str, path: Path) -> list[int]:
     """List lengths in the first binary record of `element` (to guess a uniform layout)."""
     counts = []
     for prop in element.properties:
         if prop.count_code is None:
             offset += np.dtype(prop.code).itemsize
             continue
-        count = int(np.frombuffer(blob, order + prop.count_code, 1, offset)[0])
+        try:
+            count = int(np.frombuffer(blob, order + prop.count_code, 1, offset)[0])
+        except ValueError as exc:  # the buffer ends before the first record's list length
+            raise _fail(
+                path, f"truncated in element '{element.name}' ({element.count} records expected)"
+            ) from exc
         counts.append(count)
         offset += np.dtype(prop.count_code).itemsize + count * np.dtype(prop.code).itemsize
     return counts
@@ -119,7 +124,7 @@ def _read_binary_element(blob: bytes, offset: int, element: Element, order: str,
     if element.count == 0:
         return {p.name: np.zeros(0, p.code) for p in element.properties}, offset
     counts = (
-        _first_record_counts(blob, offset, element, order)
+        _first_record_counts(blob, offset, element, order, path)
         if any(p.count_code for p in element.properties)
         else []
     )

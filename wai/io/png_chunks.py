@@ -51,8 +51,12 @@ def iter_chunks(blob: bytes, path: Path) -> list[Chunk]:
             return chunks
 
 
-def text_chunks(chunks: list[Chunk]) -> dict[str, str]:
-    """Keyword -> text of every `tEXt`, `zTXt` and `iTXt` chunk (Latin-1 for tEXt/zTXt as the PNG spec says)."""
+def text_chunks(chunks: list[Chunk], path: Path) -> dict[str, str]:
+    """Keyword -> text of every `tEXt`, `zTXt` and `iTXt` chunk (Latin-1 for tEXt/zTXt as the PNG spec says).
+
+    A text chunk too short for its own header is a `WaiFormatError` naming `path`; corrupt compressed text raises
+    `zlib.error` and bad UTF-8 `UnicodeDecodeError`, which `wai.load` reports as a decode failure of the file.
+    """
     texts: dict[str, str] = {}
     for chunk in chunks:
         if chunk.kind not in (b"tEXt", b"zTXt", b"iTXt"):
@@ -66,6 +70,10 @@ def text_chunks(chunks: list[Chunk]) -> dict[str, str]:
             text = zlib.decompress(rest[1:]).decode("latin-1")
         else:
             # iTXt: compression flag, method, language tag \0, translated keyword \0, text (UTF-8).
+            if len(rest) < 2:
+                raise WaiFormatError(
+                    f"{where(file=str(path))}: corrupt PNG: iTXt chunk {keyword!r} is cut before its flags"
+                )
             flag = rest[0]
             _language, _, tail = rest[2:].partition(b"\x00")
             _translated, _, payload = tail.partition(b"\x00")

@@ -70,8 +70,10 @@ UNSUPPORTED_FORMATS: dict[str, str] = {
     "scene_meta": "scene metadata is read and written by wai.scene",
 }
 
-# Exceptions that decoders raise on bad bytes; anything else is a bug and propagates unchanged.
-_DECODE_ERRORS = (OSError, ValueError, EOFError, IndexError, KeyError, struct.error, zlib.error, cv2.error)
+# What the libraries under the codecs raise on bad bytes (a failed read, a cut stream, corrupt compressed data, text
+# that is not UTF-8). Codecs turn their own checks into `WaiFormatError`; anything else (KeyError, IndexError, a plain
+# ValueError) is a bug in a codec and propagates unchanged.
+_DECODE_ERRORS = (OSError, EOFError, UnicodeDecodeError, struct.error, zlib.error, cv2.error)
 
 
 def codec_for(format: str) -> Codec:

@@ -4,6 +4,12 @@ The file is a JSON object keyed by stage name; each entry holds, in this order, 
 (local time, ``%Y-%m-%d %H:%M:%S``), ``wai_commit_hash``, ``wai_code_state_link`` and ``script_path``. Stages keep
 the position where they were first written, and `_process_log_backup.json` holds the previous version.
 
+The reference always writes ``wai_commit_hash`` and ``wai_code_state_link`` as empty strings, and its readers use
+only ``state`` (and the date). We write a field only when it carries something: ``wai_commit_hash`` is the git
+commit of the checkout `wai` runs from (left out for an installed package), ``script_path`` the running script
+(left out for ``python -c``), and ``wai_code_state_link`` is never written. Entries the reference wrote, with all six
+fields, read and rewrite unchanged.
+
 Unlike the reference, every write is atomic (a reader sees the old or the new log, never half of one), and an
 unreadable log is an error naming the file instead of being silently replaced by an empty one. `repair` is the
 explicit way out: it puts the unreadable file aside and restores the backup when that one is readable.
@@ -11,8 +17,10 @@ explicit way out: it puts the unreadable file aside and restores the backup when
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,6 +44,29 @@ def default_script_path() -> str:
     if not argv0 or argv0 in ("-c", "-m"):
         return ""
     return str(Path(argv0).resolve())
+
+
+@functools.lru_cache(maxsize=1)
+def code_commit() -> str:
+    """The git commit (40 hex digits) of the checkout this `wai` is imported from; empty when it is not one.
+
+    The checkout must be the one holding this package (an installed copy inside some other repository has none).
+    """
+    package = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(package), "rev-parse", "--show-toplevel", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    lines = out.stdout.split()
+    if len(lines) != 2 or Path(lines[0]).resolve() != package.parent:
+        return ""
+    return lines[1]
 
 
 def _parse(raw: bytes, path: Path) -> Entries:
@@ -105,10 +136,13 @@ class ProcessLog:
         *,
         script_path: str | None = None,
         date: str | None = None,
+        commit: str | None = None,
     ) -> None:
         """Record `state` for `stage`, keeping the stage's position and the previous file as the backup.
 
-        Both files are replaced atomically; the log itself is written last, so at any moment it is complete.
+        `script_path`, `date` and `commit` default to the running script, the local time now and `code_commit()`;
+        an empty script path or commit is left out of the entry. Both files are replaced atomically; the log itself
+        is written last, so at any moment it is complete.
         """
         if not isinstance(stage, str) or not stage:
             raise WaiStageError(f"a stage name must be a non-empty string, got {stage!r}")
@@ -118,14 +152,18 @@ class ProcessLog:
         except FileNotFoundError:
             old_raw = None
         entries = {} if old_raw is None else _parse(old_raw, self.path)
-        entries[stage] = {
+        entry: dict[str, Any] = {
             "state": state.value if isinstance(state, StageState) else state,
             "message": message,
             "date": date if date is not None else time.strftime(DATE_FORMAT, time.localtime()),
-            "wai_commit_hash": "",
-            "wai_code_state_link": "",
-            "script_path": default_script_path() if script_path is None else script_path,
         }
+        commit = code_commit() if commit is None else commit
+        if commit:
+            entry["wai_commit_hash"] = commit
+        script_path = default_script_path() if script_path is None else script_path
+        if script_path:
+            entry["script_path"] = script_path
+        entries[stage] = entry
         self.scene_dir.mkdir(parents=True, exist_ok=True)
         if old_raw is not None:
             atomic_write_bytes(self.backup_path, old_raw)

@@ -7,49 +7,24 @@ thread or lock state is inherited), which import the stage's functions by module
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from wai.errors import WaiStageError
-from wai.stages.process_log import default_script_path
+from wai.stages.local import iter_local
+from wai.stages.process_log import code_commit, default_script_path
 from wai.stages.progress import Progress
-from wai.stages.report import SceneOutcome, StageReport, first_line
-from wai.stages.scene_task import SceneSettings, pre_check, run_scene
+from wai.stages.report import SceneOutcome, StageReport
+from wai.stages.scene_task import SceneSettings, pre_check
 from wai.stages.selection import select_scenes
 from wai.stages.slurm import SlurmOptions, iter_submitit
 from wai.stages.stage import Stage
-from wai.stages.state import StageState
 
 Executor = Literal["local", "slurm", "submitit-local"]
 EXECUTORS: tuple[str, ...] = ("local", "slurm", "submitit-local")
-
-
-def iter_local(
-    stage: Stage, root: Path, scenes: Sequence[str], settings: SceneSettings, workers: int
-) -> Iterator[SceneOutcome]:
-    """Run the scenes in this process (workers=1) or in a spawn process pool, yielding outcomes as they complete."""
-    if workers <= 1 or len(scenes) <= 1:
-        for scene in scenes:
-            yield run_scene(stage, root, scene, settings)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(scenes)), mp_context=context) as pool:
-        futures = {pool.submit(run_scene, stage, root, scene, settings): scene for scene in scenes}
-        try:
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except Exception as exc:  # the worker process died (e.g. killed by the OOM killer)
-                    reason = f"worker process died: {first_line(str(exc)) or type(exc).__name__}"
-                    yield SceneOutcome(futures[future], StageState.FAILED.value, reason)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
 
 
 def _check_arguments(stage: Stage, workers: int, executor: str) -> None:
@@ -100,7 +75,10 @@ def run_stage(
     root = Path(root)
     names = select_scenes(root, scenes, shard)
     settings = SceneSettings(
-        overwrite=bool(overwrite), lock_timeout=lock_timeout, script_path=default_script_path()
+        overwrite=bool(overwrite),
+        lock_timeout=lock_timeout,
+        script_path=default_script_path(),
+        commit=code_commit(),
     )
     outcomes: dict[str, SceneOutcome] = {}
     display = Progress(stage.name, len(names), progress)

@@ -33,6 +33,7 @@ class SceneSettings:
     overwrite: bool = False
     lock_timeout: float = 1.0
     script_path: str = ""
+    commit: str = ""
 
 
 def _state_of(entries: dict[str, dict[str, Any]], stage: str) -> str | None:
@@ -142,9 +143,15 @@ def run_scene(stage: Stage, root: Path, scene: str, settings: SceneSettings) -> 
             if reason is not None:
                 return outcome(StageState.SKIPPED.value, reason)
             redo = settings.overwrite or stage.name in entries
-            log.set(stage.name, StageState.RUNNING, script_path=settings.script_path)
+            log.set(stage.name, StageState.RUNNING, script_path=settings.script_path, commit=settings.commit)
             result, reason = _do_work(stage, scene_dir, redo)
-            log.set(stage.name, result.state, result.message, script_path=settings.script_path)
+            log.set(
+                stage.name,
+                result.state,
+                result.message,
+                script_path=settings.script_path,
+                commit=settings.commit,
+            )
             return outcome(result.state_name, reason)
     except SceneLockedError:
         return outcome(StageState.SKIPPED.value, REASON_LOCKED)

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from wai.errors import WaiStageError
+from wai.stages.local import iter_local
 from wai.stages.report import SceneOutcome, first_line
 from wai.stages.scene_task import SceneSettings
 from wai.stages.stage import Stage
@@ -100,8 +101,6 @@ def run_chunk(
     stage: Stage, root: Path, scenes: list[str], settings: SceneSettings, workers: int
 ) -> list[SceneOutcome]:
     """The body of one job: the same local run, on this job's scenes."""
-    from wai.stages.runner import iter_local
-
     return list(iter_local(stage, root, scenes, settings, workers))
 
 

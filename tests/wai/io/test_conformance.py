@@ -156,3 +156,39 @@ def test_truncated_file(name: str, tmp_path: Path) -> None:
 def test_wrong_suffix(name: str, tmp_path: Path) -> None:
     with pytest.raises(WaiFormatError, match=name):
         load(tmp_path / "file.unknownsuffix", name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_damaged_file_is_a_format_error(name: str, tmp_path: Path) -> None:
+    """A valid file cut at many lengths or with one byte flipped loads or raises `WaiFormatError`, nothing else."""
+    sample = SAMPLES[name]
+    written = store(tmp_path / sample.filename, sample.data, name)
+    blob = written.read_bytes()
+    rng = np.random.default_rng(len(blob))
+    damaged = [blob[:cut] for cut in sorted(set(np.linspace(0, len(blob) - 1, 24).astype(int)))]
+    for position in rng.integers(0, len(blob), 24):
+        flipped = bytearray(blob)
+        flipped[position] ^= 0xFF
+        damaged.append(bytes(flipped))
+    for data in damaged:
+        written.write_bytes(data)
+        try:
+            load(written, name)
+        except WaiFormatError as exc:
+            assert written.name in str(exc)
+
+
+def test_a_bug_inside_a_codec_is_not_reported_as_a_bad_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only what a bad file raises becomes "cannot decode"; a KeyError or IndexError from the code surfaces."""
+    path = store(tmp_path / "rgb.png", SAMPLES["image"].data, "image")
+    for error in (KeyError("width"), IndexError("list index out of range"), ValueError("bad argument")):
+
+        def broken(self: Codec, path: Path, error: Exception = error) -> Any:
+            raise error
+
+        monkeypatch.setattr(type(FORMATS["image"]), "load", broken)
+        with pytest.raises(type(error)) as info:
+            load(path, "image")
+        assert not isinstance(info.value, WaiFormatError)

@@ -37,7 +37,7 @@ def test_reference_form_round_trip(tmp_path: Path) -> None:
     blob = path.read_bytes()
     chunks = iter_chunks(blob, path)
     assert [c.kind for c in chunks][:2] == [b"IHDR", b"tEXt"]  # before the pixel data, where Pillow reads it
-    mapping = json.loads(text_chunks(chunks)[MAPPING_KEY])
+    mapping = json.loads(text_chunks(chunks, path)[MAPPING_KEY])
     assert sorted(int(k) for k in mapping) == sorted(np.unique(ids).tolist())
     assert mapping["0"] == [0, 0, 0]
     raw = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_UNCHANGED)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+import wai as wai_package
 from tests.wai.stages import sample_stages
 from wai.errors import WaiStageError
 from wai.stages import (
@@ -19,38 +21,67 @@ from wai.stages import (
     StageState,
     run_stage,
 )
+from wai.stages.process_log import code_commit
 
-EXPECTED_ONE_ENTRY = """{
-  "conversion": {
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+EXPECTED_ONE_ENTRY = f"""{{
+  "conversion": {{
     "state": "finished",
     "message": "",
     "date": "2025-06-01 10:00:00",
-    "wai_commit_hash": "",
-    "wai_code_state_link": "",
+    "wai_commit_hash": "{COMMIT}",
     "script_path": "/opt/wai/convert.py"
-  }
-}"""
+  }}
+}}"""
 
 
 def test_log_bytes_match_reference_layout(tmp_path: Path) -> None:
+    """The reference's layout and field order; the fields it always leaves empty are filled or left out."""
     log = ProcessLog(tmp_path / "scene")
-    log.set("conversion", StageState.FINISHED, script_path="/opt/wai/convert.py", date="2025-06-01 10:00:00")
+    log.set(
+        "conversion",
+        StageState.FINISHED,
+        script_path="/opt/wai/convert.py",
+        date="2025-06-01 10:00:00",
+        commit=COMMIT,
+    )
     assert (tmp_path / "scene" / PROCESS_LOG).read_bytes() == EXPECTED_ONE_ENTRY.encode()
     assert not (tmp_path / "scene" / PROCESS_LOG_BACKUP).exists()
 
 
+def test_no_empty_placeholder_fields(tmp_path: Path) -> None:
+    log = ProcessLog(tmp_path)
+    log.set("conversion", StageState.FINISHED, script_path="", commit="")
+    assert list(log.entry("conversion")) == ["state", "message", "date"]
+
+
+def test_commit_is_the_checkout_wai_runs_from(tmp_path: Path) -> None:
+    repo = Path(wai_package.__file__).resolve().parents[1]
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        assert code_commit() == ""
+        pytest.skip("not running from a git checkout")
+    assert code_commit() == head.stdout.strip()
+    stage = Stage("conversion", sample_stages.write_result)
+    run_stage(stage, tmp_path, scenes=["s0"], progress=False)
+    entry = ProcessLog(tmp_path / "s0").entry("conversion")
+    assert entry["wai_commit_hash"] == head.stdout.strip()
+    assert "wai_code_state_link" not in entry
+
+
 def test_backup_keeps_previous_version_and_order_is_kept(tmp_path: Path) -> None:
     log = ProcessLog(tmp_path)
-    log.set("conversion", "running", script_path="/s.py", date="2025-06-01 10:00:00")
+    log.set("conversion", "running", script_path="/s.py", date="2025-06-01 10:00:00", commit=COMMIT)
     log.set(
         "covisibility",
         "failed",
         "Traceback ...\nValueError: x",
         script_path="/s.py",
         date="2025-06-01 10:00:01",
+        commit=COMMIT,
     )
     before = (tmp_path / PROCESS_LOG).read_bytes()
-    log.set("conversion", "finished", script_path="/s.py", date="2025-06-01 10:00:02")
+    log.set("conversion", "finished", script_path="/s.py", date="2025-06-01 10:00:02", commit=COMMIT)
     assert (tmp_path / PROCESS_LOG_BACKUP).read_bytes() == before
     data = json.loads((tmp_path / PROCESS_LOG).read_text())
     assert list(data) == ["conversion", "covisibility"]  # the rewritten stage keeps its place
@@ -59,7 +90,6 @@ def test_backup_keeps_previous_version_and_order_is_kept(tmp_path: Path) -> None
         "message",
         "date",
         "wai_commit_hash",
-        "wai_code_state_link",
         "script_path",
     ]
     assert data["conversion"]["state"] == "finished" and data["conversion"]["date"] == "2025-06-01 10:00:02"
