@@ -40,6 +40,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             synthetic=True,
             licence="Apache-2.0 (generated)",
         ),
+        ConverterEntry(
+            "scannetpp",
+            "wai_converters.scannetpp:ScannetppConverter",
+            "ScanNet++ v2 DSLR: fisheye images, poses and the laser-scan mesh (then undistort and render).",
+            raw_layout="<src>=<release>/data/<scene>/{dslr/{nerfstudio/transforms.json,resized_images,resized_anon_masks,colmap},scans}; <release>/{splits,metadata}",
+            metric=True,
+            synthetic=False,
+            licence="ScanNet++ Terms of Use (non-commercial research)",
+            stages=("undistort", "render", "covisibility", "moge"),
+            depth="rendered from the mesh (wai render)",
+        ),
     )
 }
 
