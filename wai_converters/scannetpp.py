@@ -253,6 +253,10 @@ class ScannetppConverter(Converter):
             modalities["anon_mask_distorted"] = {"frame_key": "anon_mask_distorted", "format": "binary"}
         meta["frame_modalities"] = modalities
         meta["scene_modalities"] = self._scene_modalities(scene, raw, dslr, out_dir)
+        if (out_dir / "colmap").is_symlink():
+            meta["colmap_model"] = (
+                "colmap"  # folder of the DSLR COLMAP text model (cameras, images, points3D)
+            )
         gl2cv = CONVENTION_TRANSFORMS["opengl2opencv"].tolist()
         meta["_applied_transform"] = gl2cv
         meta["_applied_transforms"] = {"opengl2opencv": gl2cv}
@@ -275,11 +279,8 @@ class ScannetppConverter(Converter):
             if link.is_symlink():
                 link.unlink()
             os.symlink(colmap.resolve(), link, target_is_directory=True)
-            # Recorded as the reference does (format "readable"), although they are COLMAP text files: read the
-            # folder with pycolmap.
-            out["colmap"] = {
-                name: {"path": f"colmap/{name}.txt", "format": "readable"} for name in COLMAP_FILES
-            }
+            # The reference lists these as "readable" scene modalities, which cannot load (they are COLMAP text).
+            # We keep the link and name the folder in a plain key instead; read it with pycolmap.
         if self.config.mesh and (raw / "scans").is_dir():
             out.update(self._write_mesh(scene, raw, out_dir))
         return out
