@@ -51,6 +51,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             stages=("undistort", "render", "covisibility", "moge"),
             depth="rendered from the mesh (wai render)",
         ),
+        ConverterEntry(
+            "blendedmvs",
+            "wai_converters.blendedmvs:BlendedMVSConverter",
+            "BlendedMVS, BlendedMVS+ and BlendedMVS++ (768x576 renders of textured meshes).",
+            raw_layout="<src>/<scene>/{blended_images/<id>.jpg, cams/<id>_cam.txt, rendered_depth_maps/<id>.pfm}",
+            metric=False,
+            synthetic=True,
+            licence="CC BY 4.0",
+            stages=("covisibility", "moge"),
+            depth="ground truth (rendered from the reconstructed mesh, reconstruction units)",
+        ),
     )
 }
 

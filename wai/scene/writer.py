@@ -102,13 +102,15 @@ class SceneWriter:
     def add_frame(
         self,
         name: str,
-        cam2world: np.ndarray,
+        cam2world: np.ndarray | None,
         *,
         camera: Camera | None = None,
         extra: Mapping[str, Any] | None = None,
         **data: np.ndarray | Path,
     ) -> dict[str, Any]:
         """Add a frame: its (4, 4) OpenCV cam2world pose and one array (or existing file `Path`) per modality.
+
+        A pose of None writes no `transform_matrix` (frames of datasets that publish none, e.g. Spring's test split).
 
         ``writer.add_frame("000003", T, image=rgb, depth=z)`` writes ``images/000003.png`` and
         ``depth/000003.exr``. A `Path` is copied or linked (per `link_mode`) keeping its suffix.
@@ -121,8 +123,8 @@ class SceneWriter:
             raise WaiFormatError(
                 f"{self._loc(frame=name)}: frame names are file stems and may not contain '/'"
             )
-        pose = np.asarray(cam2world, dtype=np.float64)
-        if pose.shape != (4, 4) or not np.all(np.isfinite(pose)):
+        pose = None if cam2world is None else np.asarray(cam2world, dtype=np.float64)
+        if pose is not None and (pose.shape != (4, 4) or not np.all(np.isfinite(pose))):
             raise WaiFormatError(
                 f"{self._loc(frame=name, field='transform_matrix')}: expected a finite 4x4 matrix"
             )
@@ -141,7 +143,8 @@ class SceneWriter:
             self._used.setdefault(modality, spec)
         if "image" in data:
             frame["file_path"] = frame[self.modalities["image"].frame_key]
-        frame["transform_matrix"] = pose.tolist()
+        if pose is not None:
+            frame["transform_matrix"] = pose.tolist()
         if camera is not None:
             frame.update(camera.to_meta())
         if extra:
