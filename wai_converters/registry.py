@@ -62,6 +62,38 @@ CONVERTERS: dict[str, ConverterEntry] = {
             stages=("covisibility", "moge"),
             depth="ground truth (rendered from the reconstructed mesh, reconstruction units)",
         ),
+        ConverterEntry(
+            "tav2_wb",
+            "wai_converters.tav2_wb:TartanAirV2WBConverter",
+            "TartanAir V2 wide-baseline pairs (UFM release), one scene per environment.",
+            raw_layout="<src>/<Env>/{images/<pair>_<view>.png, depth/*.exr, camera_params/*.npy (K), poses/*.npy (c2w)}",
+            metric=True,
+            synthetic=True,
+            licence="CC BY 4.0",
+            stages=("covisibility", "moge"),
+        ),
+        ConverterEntry(
+            "mpsd",
+            "wai_converters.mpsd:MPSDConverter",
+            "Mapillary Planet-Scale Depth: street-level images with OpenSfM poses and metric depth.",
+            raw_layout="<src>/{train,val}.json, <src>/{train,val}/<key>.{jpg,png}, <src>/reconstruction_data/<split>/<folder>/",
+            metric=True,
+            synthetic=False,
+            licence="CC BY-SA 4.0",
+            stages=("covisibility", "moge"),
+            depth="ground truth (MVS, centimetre PNG)",
+        ),
+        ConverterEntry(
+            "spring",
+            "wai_converters.spring:SpringConverter",
+            "Spring: Blender-rendered stereo video (1920x1080) with disparity-derived metric depth.",
+            raw_layout="<src>/{train,test}/<NNNN>/{cam_data/{intrinsics,extrinsics}.txt, frame_{left,right}/, disp1_{left,right}/*.dsp5, maps/}",
+            metric=True,
+            synthetic=True,
+            licence="CC BY 4.0",
+            stages=("moge", "covisibility"),
+            depth="ground truth (from disparity; train split only)",
+        ),
     )
 }
 
