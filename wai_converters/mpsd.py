@@ -32,7 +32,7 @@ from wai.scene import SceneWriter
 from wai.scene.meta import FORMAT_VERSION, SCENE_META, save_scene_meta
 from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec
 from wai_converters.base import Converter, ConverterConfig
-from wai_converters.raw_inputs import natural_sorted, read_image, require_dir, require_file
+from wai_converters.raw_inputs import natural_sorted, read_image, require_file
 
 SPLITS = ("train", "val")  # val.json entries override train.json ones
 MIN_FRAMES = 2
