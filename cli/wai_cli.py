@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.convert_cmd import convert, datasets
+from cli.index_cmd import index
 from cli.info_cmd import info
 from cli.splits_cmd import splits
 from cli.undistort_cmd import undistort
@@ -23,3 +24,4 @@ main.add_command(convert)
 main.add_command(datasets)
 main.add_command(undistort)
 main.add_command(splits)
+main.add_command(index)
