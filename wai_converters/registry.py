@@ -94,6 +94,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             stages=("moge", "covisibility"),
             depth="ground truth (from disparity; train split only)",
         ),
+        ConverterEntry(
+            "unrealstereo4k",
+            "wai_converters.unrealstereo4k:UnrealStereo4KConverter",
+            "UnrealStereo4K: 4K stereo pairs rendered in Unreal Engine, depth from disparity.",
+            raw_layout="<src>/<NNNNN>/{Image0,Image1}/<id>.png, {Disp0,Disp1}/<id>.npy, {Extrinsics0,Extrinsics1}/<id>.txt",
+            metric=True,
+            synthetic=True,
+            licence="MIT",
+            stages=("covisibility",),
+            depth="ground truth (from disparity)",
+        ),
     )
 }
 
