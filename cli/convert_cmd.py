@@ -11,9 +11,11 @@ from typing import Any
 import click
 
 from cli.errors import report_wai_errors
-from cli.stage_options import stage_options, stage_run_kwargs
-from wai.stages import Stage, run_stage
-from wai_converters.registry import CONVERTERS, ConverterEntry
+from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
+from wai.errors import WaiError
+from wai_converters.base import Converter
+from wai_converters.registry import CONVERTERS, ConverterEntry, get_converter
+from wai_converters.run import run_converter
 
 
 def _click_type(annotation: Any) -> Any:
@@ -29,7 +31,8 @@ def _click_type(annotation: Any) -> Any:
     return {int: int, float: float, str: str, bool: bool}.get(annotation, str)
 
 
-def _option_for(field: dataclasses.Field, hints: dict[str, Any]) -> click.Option:
+def option_for(field: dataclasses.Field, hints: dict[str, Any]) -> click.Option:
+    """The click option of one config field: ``--field-name``, typed, with its default and help."""
     flag = "--" + field.name.replace("_", "-")
     annotation = hints[field.name]
     default = field.default if field.default is not dataclasses.MISSING else None
@@ -47,22 +50,23 @@ def _option_for(field: dataclasses.Field, hints: dict[str, Any]) -> click.Option
     )
 
 
-def _make_command(entry: ConverterEntry) -> click.Command:
-    converter_class = entry.load()
+def config_fields(converter_class: type[Converter]) -> list[dataclasses.Field]:
+    """The config fields that become options (`src` only for converters that read raw data)."""
+    fields = dataclasses.fields(converter_class.config_class)
+    return [f for f in fields if converter_class.needs_source or f.name != "src"]
+
+
+def make_command(entry: ConverterEntry, converter_class: type[Converter]) -> click.Command:
+    """The `wai convert NAME` command of one registry row."""
     config_class = converter_class.config_class
     hints = typing.get_type_hints(config_class)
-    fields = [f for f in dataclasses.fields(config_class) if converter_class.needs_source or f.name != "src"]
+    fields = config_fields(converter_class)
 
     @report_wai_errors
     def callback(dst: Path, **kwargs: Any) -> None:
         run_kwargs = stage_run_kwargs(kwargs)
         config = config_class(**{f.name: kwargs[f.name] for f in fields})
-        converter = converter_class(config)
-        stage = Stage(name="conversion", process=converter, reset=converter.reset)
-        report = run_stage(stage, dst, scenes=converter.source_scenes(), **run_kwargs)
-        click.echo(report.summary())
-        if not report.ok:
-            raise SystemExit(1)
+        exit_with_report(run_converter(converter_class, config, dst, **run_kwargs))
 
     params = [
         click.Option(
@@ -72,9 +76,14 @@ def _make_command(entry: ConverterEntry) -> click.Command:
             help="Output dataset root (one folder per scene).",
         )
     ]
-    params += [_option_for(f, hints) for f in fields]
+    params += [option_for(f, hints) for f in fields]
     command = click.Command(
-        entry.name, callback=callback, params=params, help=entry.description, short_help=entry.description
+        entry.name,
+        callback=callback,
+        params=params,
+        help=entry.description,
+        short_help=entry.description,
+        epilog="Exit status: 0 done, 1 a scene failed or bad options, 3 scenes left locked by another job.",
     )
     return stage_options(command)
 
@@ -87,15 +96,21 @@ class ConvertGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         entry = CONVERTERS.get(name)
-        return None if entry is None else _make_command(entry)
+        if entry is None:
+            return None
+        try:
+            converter_class = get_converter(name)
+        except WaiError as exc:  # e.g. an optional package the converter needs is missing
+            raise click.ClickException(str(exc)) from exc
+        return make_command(entry, converter_class)
 
 
-@click.group(cls=ConvertGroup)
+@click.group(cls=ConvertGroup, short_help="Convert a dataset into the WAI format.")
 def convert() -> None:
     """Convert a dataset into the WAI format (see `wai datasets`)."""
 
 
-@click.command()
+@click.command(short_help="List the datasets that `wai convert` knows.")
 def datasets() -> None:
     """List the datasets that `wai convert` knows."""
     width = max(len(n) for n in CONVERTERS)

@@ -12,7 +12,7 @@ from wai.errors import WaiError
 
 
 def report_wai_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a click command so that a `WaiError` prints ``Error: <message>`` and exits with status 2."""
+    """Decorate a click command so that a `WaiError` prints ``Error: <message>`` and exits with status 1."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -8,20 +8,22 @@ from pathlib import Path
 import click
 
 from cli.errors import report_wai_errors
-from wai.info import dataset_info, scene_info
-from wai.validate.runner import is_scene_folder
+from wai.info import info as summarise
 
 
-@click.command()
+@click.command(short_help="Summarise a scene or a dataset root.")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (the same shape for a scene and a dataset root)."
+)
 @report_wai_errors
 def info(path: Path, as_json: bool) -> None:
-    """Summarise a WAI scene folder or dataset root (PATH)."""
-    if path.is_dir() and is_scene_folder(path):
-        summary = scene_info(path)
-        text = summary.describe()
-    else:
-        summary = dataset_info(path)
-        text = summary.table()
-    click.echo(json.dumps(summary.to_dict(), indent=2) if as_json else text)
+    """Summarise a WAI scene folder or dataset root (PATH).
+
+    Unreadable scenes are listed with the reason, in the text and under "errors" in the JSON. Exit status: 0 when
+    every scene was read, 1 otherwise.
+    """
+    summary = summarise(path)
+    click.echo(json.dumps(summary.to_dict(), indent=2) if as_json else summary.text())
+    if not summary.ok:
+        raise SystemExit(1)

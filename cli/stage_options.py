@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from wai.errors import WaiStageError
-from wai.stages import EXECUTORS, SlurmOptions, parse_shard
+from wai.stages import EXECUTORS, SlurmOptions, StageReport, parse_shard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,6 +78,16 @@ def _time_callback(ctx: click.Context, param: click.Parameter, value: str | None
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 
 
+#: `--shard i/N`, for every per-scene command (stages and `wai validate` alike).
+shard_option = click.option(
+    "--shard",
+    type=str,
+    default=None,
+    callback=_shard_callback,
+    metavar="i/N",
+    help="Process only shard i of N (0-based) of the sorted scene list, e.g. 0/4.",
+)
+
 _OPTIONS = [
     click.option(
         "--workers",
@@ -86,14 +96,7 @@ _OPTIONS = [
         show_default=True,
         help="Worker processes for a local run (1: run in this process).",
     ),
-    click.option(
-        "--shard",
-        type=str,
-        default=None,
-        callback=_shard_callback,
-        metavar="i/N",
-        help="Process only shard i of N (0-based) of the sorted scene list, e.g. 0/4.",
-    ),
+    shard_option,
     click.option(
         "--overwrite/--no-overwrite",
         default=False,
@@ -155,6 +158,20 @@ def stage_options(command: F) -> F:
     for option in options:
         command = option(command)
     return command
+
+
+#: Exit status of a stage command when no scene failed but some were left, locked by another job.
+EXIT_WORK_LEFT = 3
+
+
+def exit_with_report(report: StageReport) -> None:
+    """Print the run's summary and end the command: status 0 when every scene is done or needs nothing, 1 when a
+    scene failed, `EXIT_WORK_LEFT` (3) when none failed but some were locked by another job and are still to do."""
+    click.echo(report.summary())
+    if report.failed:
+        raise SystemExit(1)
+    if report.left:
+        raise SystemExit(EXIT_WORK_LEFT)
 
 
 def stage_run_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli.command_group import FullHelpGroup
 from cli.convert_cmd import convert, datasets
 from cli.index_cmd import index
 from cli.info_cmd import info
@@ -13,7 +14,7 @@ from cli.undistort_cmd import undistort
 from cli.validate_cmd import validate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FullHelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wai-toolkit")
 def main() -> None:
     """Work with multi-view 3D datasets in the WAI format."""

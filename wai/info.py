@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from wai.errors import WaiError
+from wai.errors import WaiError, WaiFileNotFoundError
 from wai.scene import is_scene, list_scenes, open_scene
 from wai.scene.scene import Scene
+from wai.validate.runner import is_scene_folder
 
 #: How many frames (at most, evenly spaced over the frame list) the depth range is computed from.
 DEPTH_SAMPLE_FRAMES = 8
@@ -82,13 +83,36 @@ class SceneInfo:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class InfoError:
+    """Why a scene could not be summarised (`scene` is None for a problem of the root itself, e.g. no scenes)."""
+
+    scene: str | None
+    error: str
+
+    def line(self) -> str:
+        return f"unreadable scene '{self.scene}': {self.error}" if self.scene else f"error: {self.error}"
+
+
 @dataclass
 class DatasetInfo:
-    """Summary of a dataset root: one `SceneInfo` per readable scene, and the reason for every scene that is not."""
+    """Summary of a dataset root, or of one scene as a dataset of one: a `SceneInfo` per readable scene and an
+    `InfoError` for every scene that is not. `path` is what was asked about (the root, or the scene folder)."""
 
     root: str
     scenes: list[SceneInfo]
-    unreadable: dict[str, str]
+    errors: list[InfoError] = field(default_factory=list)
+    path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every scene was read."""
+        return not self.errors
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """Scene name -> reason, for the scenes that could not be read."""
+        return {e.scene: e.error for e in self.errors if e.scene is not None}
 
     @property
     def total_frames(self) -> int:
@@ -109,10 +133,13 @@ class DatasetInfo:
         return max(values) if values else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of `wai info --json`, for a dataset root and for a single scene alike."""
         return {
+            "path": self.path if self.path is not None else self.root,
             "root": self.root,
+            "ok": self.ok,
             "scenes": [s.to_dict() for s in self.scenes],
-            "unreadable": dict(self.unreadable),
+            "errors": [asdict(e) for e in self.errors],
             "total": {
                 "scenes": len(self.scenes),
                 "frames": self.total_frames,
@@ -157,8 +184,16 @@ class DatasetInfo:
         lines.append(
             f"depth range from up to {DEPTH_SAMPLE_FRAMES} evenly spaced frames per scene (valid pixels)"
         )
-        lines += [f"unreadable scene '{name}': {why}" for name, why in self.unreadable.items()]
+        lines += [e.line() for e in self.errors]
         return "\n".join(lines)
+
+    def text(self) -> str:
+        """The block of one scene when a readable scene was asked about, else the table (errors included)."""
+        if self.path is not None and self.path != self.root and len(self.scenes) == 1 and self.ok:
+            return self.scenes[0].describe()
+        if self.path is not None and self.path != self.root and not self.scenes:
+            return "\n".join(e.line() for e in self.errors)
+        return self.table()
 
 
 def human_bytes(n: int) -> str:
@@ -272,18 +307,42 @@ def scene_info(path: str | os.PathLike) -> SceneInfo:
     )
 
 
+def _read_scene(folder: Path, infos: list[SceneInfo], errors: list[InfoError]) -> None:
+    if not is_scene(folder):
+        errors.append(InfoError(folder.name, "no scene_meta.json (conversion not finished)"))
+        return
+    try:
+        infos.append(scene_info(folder))
+    except WaiError as exc:
+        errors.append(InfoError(folder.name, str(exc)))
+
+
 def dataset_info(root: str | os.PathLike) -> DatasetInfo:
     """Summarise every scene of a dataset root; scenes that cannot be read are listed with the reason."""
     root = Path(root)
     infos: list[SceneInfo] = []
-    unreadable: dict[str, str] = {}
-    for name in list_scenes(root):
-        folder = root / name
-        if not is_scene(folder):
-            unreadable[name] = "no scene_meta.json (conversion not finished)"
-            continue
-        try:
-            infos.append(scene_info(folder))
-        except WaiError as exc:
-            unreadable[name] = str(exc)
-    return DatasetInfo(root=str(root), scenes=infos, unreadable=unreadable)
+    errors: list[InfoError] = []
+    names = list_scenes(root)
+    for name in names:
+        _read_scene(root / name, infos, errors)
+    if not names:
+        errors.append(InfoError(None, f"no scene folders in '{root}'"))
+    return DatasetInfo(root=str(root), scenes=infos, errors=errors, path=str(root))
+
+
+def info(path: str | os.PathLike) -> DatasetInfo:
+    """Summarise `path`, a scene folder (finished or not) or a dataset root, always as a `DatasetInfo`.
+
+    Raises `WaiFileNotFoundError` when `path` is not a folder.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise WaiFileNotFoundError(
+            f"'{path}' does not exist or is not a folder (expected a scene or a dataset root)"
+        )
+    if not is_scene_folder(path):
+        return dataset_info(path)
+    infos: list[SceneInfo] = []
+    errors: list[InfoError] = []
+    _read_scene(path, infos, errors)
+    return DatasetInfo(root=str(path.parent), scenes=infos, errors=errors, path=str(path))

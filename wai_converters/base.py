@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
+from wai.errors import WaiError
+
 
 @dataclasses.dataclass
 class ConverterConfig:
@@ -21,7 +23,11 @@ class ConverterConfig:
 
 
 class Converter(abc.ABC):
-    """One dataset, one converter. Subclasses set `name`, `description`, `config_class` and implement two methods."""
+    """One dataset, one converter. Subclasses set `name`, `description`, `config_class` and implement two methods.
+
+    Option values are checked once, before any scene starts: `run_converter` (and so `wai convert`) calls
+    `check_config`, which subclasses extend (calling ``super().check_config()``) to refuse values that cannot work.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -30,6 +36,20 @@ class Converter(abc.ABC):
 
     def __init__(self, config: ConverterConfig) -> None:
         self.config = config
+
+    def check_config(self) -> None:
+        """Raise `WaiError` naming the option (``--fov-x``, ``--src``) for a value that cannot work.
+
+        The base checks that a converter that reads raw data was given an existing `--src` folder.
+        """
+        if not self.needs_source:
+            return
+        src = self.config.src
+        if src is None:
+            raise WaiError(f"{self.name}: --src is required (the folder of the raw dataset)")
+        if not Path(src).is_dir():
+            what = "is a file, not a folder" if Path(src).exists() else "does not exist"
+            raise WaiError(f"{self.name}: --src '{src}' {what} (expected the folder of the raw dataset)")
 
     @abc.abstractmethod
     def source_scenes(self) -> list[str]:

@@ -45,8 +45,9 @@ class SyntheticConverter(Converter):
 
     config: SyntheticConfig
 
-    def __init__(self, config: SyntheticConfig) -> None:
-        super().__init__(config)
+    def check_config(self) -> None:
+        super().check_config()
+        config = self.config
         if config.num_scenes < 1:
             raise WaiError(f"synthetic: --num-scenes must be at least 1, got {config.num_scenes}")
         if not 1 <= config.min_frames <= config.max_frames:
@@ -55,6 +56,10 @@ class SyntheticConverter(Converter):
             )
         if config.width < 8 or config.height < 8:
             raise WaiError(f"synthetic: image size {config.width}x{config.height} is too small (min 8x8)")
+        if not 0 < config.fov_x < 180:
+            raise WaiError(
+                f"synthetic: --fov-x must be between 0 and 180 degrees (exclusive), got {config.fov_x:g}"
+            )
 
     def _kinds(self) -> tuple[str, ...]:
         return tuple(SCENE_KINDS) if self.config.kinds == "all" else (self.config.kinds,)

@@ -38,3 +38,54 @@ def test_unfinished_scene_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["info", str(tmp_path / "scene")])
     assert result.exit_code == 1
     assert "conversion not finished" in result.output
+
+
+def _json(args: list[str]) -> tuple[int, dict]:
+    result = CliRunner().invoke(main, ["info", *args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_scene_and_root_json_have_one_shape(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_scene(root / "s1", n_frames=2)
+    code_scene, scene = _json([str(root / "s1")])
+    code_root, dataset = _json([str(root)])
+    assert code_scene == code_root == 0
+    assert set(scene) == set(dataset) == {"path", "root", "ok", "scenes", "errors", "total"}
+    assert scene["root"] == dataset["root"] == str(root) and scene["path"] == str(root / "s1")
+    assert scene["scenes"] == dataset["scenes"] and scene["errors"] == [] and scene["ok"] is True
+
+
+def test_one_bad_scene_reaches_stdout_and_json_and_exits_one(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_scene(root / "good", n_frames=2)
+    bad = make_scene(root / "bad", n_frames=2)
+    (bad / "scene_meta.json").write_text("{")
+    code, data = _json([str(bad)])
+    assert code == 1 and data["ok"] is False and data["scenes"] == []
+    assert data["errors"][0]["scene"] == "bad" and "scene_meta.json" in data["errors"][0]["error"]
+    text = CliRunner().invoke(main, ["info", str(bad)])
+    assert text.exit_code == 1 and text.stdout.startswith("unreadable scene 'bad': ")
+    code, data = _json([str(root)])
+    assert code == 1 and [s["name"] for s in data["scenes"]] == ["good"]
+    assert [e["scene"] for e in data["errors"]] == ["bad"]
+
+
+def test_every_scene_unreadable_exits_one(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+    result = CliRunner().invoke(main, ["info", str(root)])
+    assert result.exit_code == 1
+    assert "unreadable scene 'a': no scene_meta.json" in result.stdout
+    assert "unreadable scene 'b': no scene_meta.json" in result.stdout
+
+
+def test_empty_root_and_missing_path(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, data = _json([str(tmp_path / "empty")])
+    assert code == 1 and data["errors"] == [
+        {"scene": "empty", "error": "no scene_meta.json (conversion not finished)"}
+    ]
+    result = CliRunner().invoke(main, ["info", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "does not exist" in result.output and "Traceback" not in result.output

@@ -90,3 +90,11 @@ def test_human_bytes() -> None:
     assert human_bytes(512) == "512 B"
     assert human_bytes(1536) == "1.5 KiB"
     assert human_bytes(int(np.float64(3 * 1024**3))) == "3.0 GiB"
+
+
+def test_root_without_scene_folders_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "root" / "_submitit").mkdir(parents=True)
+    summary = dataset_info(tmp_path / "root")
+    assert not summary.ok and summary.to_dict()["errors"] == [
+        {"scene": None, "error": f"no scene folders in '{tmp_path / 'root'}'"}
+    ]

@@ -50,6 +50,11 @@ class SceneOutcome:
         return dataclasses.asdict(self)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 scene``, ``2 scenes``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def first_line(text: str) -> str:
     """The first non-empty line of `text`, stripped."""
     for line in text.splitlines():
@@ -79,9 +84,19 @@ class StageReport:
         return [o for o in self.outcomes if o.category == "failed"]
 
     @property
+    def left(self) -> list[SceneOutcome]:
+        """Scenes this run could not take because another job held their lock: work left for a later run."""
+        return [o for o in self.skipped if o.state == StageState.SKIPPED.value and o.reason == REASON_LOCKED]
+
+    @property
     def ok(self) -> bool:
-        """True when no scene failed."""
+        """True when no scene failed (scenes left locked do not count as failures; see `complete`)."""
         return not self.failed
+
+    @property
+    def complete(self) -> bool:
+        """True when no scene failed and none was left because it was locked."""
+        return not self.failed and not self.left
 
     def outcome(self, scene: str) -> SceneOutcome:
         """The outcome of one scene; KeyError if the scene was not part of the run."""
@@ -93,7 +108,7 @@ class StageReport:
     def summary(self) -> str:
         """Human-readable totals, skip reasons with counts, and every failure with its reason."""
         lines = [
-            f"{self.stage}: {len(self.outcomes)} scenes in {self.root}: {len(self.done)} done, "
+            f"{self.stage}: {plural(len(self.outcomes), 'scene')} in {self.root}: {len(self.done)} done, "
             f"{len(self.skipped)} skipped, {len(self.failed)} failed"
         ]
         skipped = self.skipped
@@ -108,6 +123,13 @@ class StageReport:
         if self.failed:
             lines.append("failed:")
             lines.extend(f"  {o.scene}: {o.reason}" for o in self.failed)
+        left = self.left
+        if left:
+            names = ", ".join(o.scene for o in left)
+            lines.append(
+                f"not finished: {plural(len(left), 'scene')} locked by another job ({names}); "
+                "run again when that job has ended"
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +138,12 @@ class StageReport:
             "stage": self.stage,
             "root": str(self.root),
             "ok": self.ok,
-            "counts": {"done": len(self.done), "skipped": len(self.skipped), "failed": len(self.failed)},
+            "complete": self.complete,
+            "counts": {
+                "done": len(self.done),
+                "skipped": len(self.skipped),
+                "failed": len(self.failed),
+                "left": len(self.left),
+            },
             "scenes": [o.to_dict() for o in self.outcomes],
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 from wai.errors import WaiStageError
@@ -18,6 +17,7 @@ from wai.stages.local import iter_local
 from wai.stages.process_log import code_commit, default_script_path
 from wai.stages.progress import Progress
 from wai.stages.report import SceneOutcome, StageReport
+from wai.stages.root import check_root, prepare_output_root
 from wai.stages.scene_task import SceneSettings, pre_check
 from wai.stages.selection import select_scenes
 from wai.stages.slurm import SlurmOptions, iter_submitit
@@ -72,7 +72,7 @@ def run_stage(
     One failing scene never stops the run; see `StageReport.failed`.
     """
     _check_arguments(stage, workers, executor)
-    root = Path(root)
+    root = check_root(root) if scenes is None else prepare_output_root(root)
     names = select_scenes(root, scenes, shard)
     settings = SceneSettings(
         overwrite=bool(overwrite),

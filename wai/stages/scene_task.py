@@ -138,7 +138,10 @@ def run_scene(stage: Stage, root: Path, scene: str, settings: SceneSettings) -> 
             try:
                 entries = log.read()
             except WaiStageError as exc:
-                return outcome(StageState.FAILED.value, f"{exc}; rerun with overwrite to repair it")
+                return outcome(
+                    StageState.FAILED.value,
+                    f"{exc}; rerun with --overwrite (run_stage(..., overwrite=True)) to repair it",
+                )
             reason = skip_reason(stage, entries, settings.overwrite)
             if reason is not None:
                 return outcome(StageState.SKIPPED.value, reason)

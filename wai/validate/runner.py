@@ -11,6 +11,7 @@ from pathlib import Path
 from wai.errors import WaiFileNotFoundError
 from wai.scene import list_scenes
 from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
+from wai.stages.selection import check_shard
 from wai.validate.context import SceneContext
 from wai.validate.problem import Problem, ValidationReport
 from wai.validate.rules import rules_for
@@ -80,9 +81,16 @@ def validate(
     deep: bool = False,
     workers: int = 1,
     progress: ProgressCallback | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> ValidationReport:
-    """Check a scene folder or every scene of a dataset root; scenes run in a process pool of `workers`."""
+    """Check a scene folder or every scene of a dataset root; scenes run in a process pool of `workers`.
+
+    `shard` ``(i, N)`` checks only every N-th scene of the sorted list from i, the same split `wai.stages` uses.
+    """
     scenes = find_scenes(path)
+    if shard is not None:
+        index, count = check_shard(shard)
+        scenes = scenes[index::count]
     results: dict[Path, list[Problem]] = {}
     if workers > 1 and len(scenes) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(scenes))) as pool:

@@ -177,7 +177,7 @@ def test_corrupt_log_fails_the_scene_and_overwrite_repairs_it(tmp_path: Path) ->
     assert [o.scene for o in report.done] == ["good"]
     (failure,) = report.failed
     assert failure.scene == "broken"
-    assert str(broken / PROCESS_LOG) in failure.reason and "rerun with overwrite" in failure.reason
+    assert str(broken / PROCESS_LOG) in failure.reason and "rerun with --overwrite" in failure.reason
     assert (broken / PROCESS_LOG).read_bytes() == b'{"conversion": {"sta'
     assert sample_stages.calls(broken) == 0
     assert "broken: corrupt process log" in report.summary()

@@ -50,7 +50,7 @@ def test_runs_every_scene_and_records_finished(tmp_path: Path) -> None:
     assert _states(root, "moge") == {"a": "finished", "b": "finished", "c": "finished"}
     assert not (root / "_submitit" / PROCESS_LOG).exists()
     json.dumps(report.to_dict())
-    assert report.to_dict()["counts"] == {"done": 3, "skipped": 0, "failed": 0}
+    assert report.to_dict()["counts"] == {"done": 3, "skipped": 0, "failed": 0, "left": 0}
 
 
 def test_resume_skips_finished_and_redoes_failed_and_running(tmp_path: Path) -> None:
@@ -187,6 +187,11 @@ def test_scene_locked_by_another_job_is_skipped(tmp_path: Path) -> None:
         report = run_stage(WRITE, root, progress=False, lock_timeout=0.0)
     assert [o.scene for o in report.done] == ["a"]
     assert [(o.scene, o.reason) for o in report.skipped] == [("b", "locked")]
+    assert report.ok and not report.complete and [o.scene for o in report.left] == ["b"]
+    assert report.summary().splitlines()[-1] == (
+        "not finished: 1 scene locked by another job (b); run again when that job has ended"
+    )
+    assert report.to_dict()["counts"]["left"] == 1 and report.to_dict()["complete"] is False
     assert ProcessLog(root / "b").read() == {}  # untouched
     assert [o.scene for o in run_stage(WRITE, root, progress=False).done] == ["b"]
 
@@ -239,3 +244,16 @@ def test_bad_arguments_are_rejected(tmp_path: Path) -> None:
         SceneResult(StageState.RUNNING)
     with pytest.raises(WaiFileNotFoundError, match="does not exist"):
         run_stage(WRITE, tmp_path / "missing")
+
+
+def test_summary_counts_one_scene_in_the_singular(tmp_path: Path) -> None:
+    report = run_stage(WRITE, tmp_path / "root", scenes=["only"], progress=False)
+    assert report.summary() == f"moge: 1 scene in {tmp_path / 'root'}: 1 done, 0 skipped, 0 failed"
+
+
+def test_a_file_as_root_is_one_error_before_any_scene(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WaiStageError, match=r"dataset root '.*file' is a file, not a folder"):
+        run_stage(WRITE, tmp_path / "file", scenes=["a", "b"], progress=False)
+    with pytest.raises(WaiStageError, match="cannot create dataset root"):
+        run_stage(WRITE, tmp_path / "file" / "sub", scenes=["a"], progress=False)

@@ -1,0 +1,32 @@
+"""`run_converter`: check a converter's options and output root, then convert its scenes through `wai.stages`.
+
+Everything that can be known to fail is refused before the first scene starts, with one error naming the option
+or the path; `wai convert NAME` is a thin wrapper over this function.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from wai.stages import Stage, StageReport, run_stage
+from wai.stages.root import prepare_output_root
+from wai_converters.base import Converter, ConverterConfig
+from wai_converters.registry import get_converter
+
+STAGE_NAME = "conversion"
+
+
+def run_converter(
+    converter: str | type[Converter], config: ConverterConfig, dst: str | os.PathLike, **run_kwargs: Any
+) -> StageReport:
+    """Convert every source scene into `dst`; `run_kwargs` go to `wai.stages.run_stage` (workers, shard, ...).
+
+    Raises `WaiError` before any scene starts for a bad option (`Converter.check_config`) or an unusable `dst`.
+    """
+    converter_class = get_converter(converter) if isinstance(converter, str) else converter
+    instance = converter_class(config)
+    instance.check_config()
+    prepare_output_root(dst)
+    stage = Stage(name=STAGE_NAME, process=instance, reset=instance.reset)
+    return run_stage(stage, dst, scenes=instance.source_scenes(), **run_kwargs)
