@@ -239,3 +239,34 @@ def test_cli_build_query_info(roots: dict[str, Path], tmp_path: Path) -> None:
         main, ["index", str(roots["eth3d"]), "--out", str(meta), "--dataset", "a", "--dataset", "b"]
     )
     assert mismatch.exit_code != 0 and "one per ROOT" in mismatch.output
+
+
+def test_threshold_change_rereads_and_new_split_lists_apply_without_rereading(
+    roots: dict[str, Path], tmp_path: Path
+) -> None:
+    meta = tmp_path / "meta"
+    build_index([roots["eth3d"]], meta, datasets=["eth3d"])
+    assert open_index(meta).scenes(scene="courtyard")["split"].to_pylist() == [None]
+    write_scene_list(scene_list_path(meta, "eth3d", "val"), ["courtyard"])
+    same = build_index([roots["eth3d"]], meta, datasets=["eth3d"])
+    assert same.read == [] and open_index(meta).scenes(scene="courtyard")["split"].to_pylist() == ["val"]
+
+    strict = build_index([roots["eth3d"]], meta, datasets=["eth3d"], covis_threshold=0.6)
+    assert sorted(strict.read) == ["eth3d/courtyard", "eth3d/office"]
+    row = open_index(meta).scenes(scene="courtyard").to_pylist()[0]
+    assert row["covis_threshold"] == pytest.approx(0.6)
+    assert (row["covis_mean_degree"], row["covis_components"], row["covis_isolated"]) == (0.0, 4, 4)
+    assert open_index(meta).covis_threshold == pytest.approx(0.6)
+
+
+def test_manifest_naming_a_missing_table_is_an_error(roots: dict[str, Path], tmp_path: Path) -> None:
+    meta = tmp_path / "meta"
+    build_index([roots["eth3d"]], meta, datasets=["eth3d"])
+    next((meta / "index").glob("frames-*.parquet")).unlink()
+    with pytest.raises(
+        WaiFileNotFoundError, match=r"frames-.*\.parquet': named by the index manifest but missing"
+    ):
+        open_index(meta)
+    (meta / "index" / "manifest.json").write_text("{oops")
+    with pytest.raises(wai.WaiFormatError, match="manifest.json.*malformed index manifest"):
+        open_index(meta)
