@@ -1,23 +1,52 @@
-"""The `mapa-train` command: models, configs and training stages."""
+"""The `mapa-train` command: the model registry and the prediction stages that run models over WAI datasets."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from cli.errors import report_wai_errors
 from cli.stage_options import stage_options, stage_run_kwargs
+from mapa_train.errors import MapaError
+from wai.errors import WaiError
+
+# The packages of the `train` extra that `mapa_train` imports; without them a command says how to install them.
+TRAIN_EXTRA = ("torch", "safetensors")
+INSTALL_HINT = "pip install 'wai-toolkit[train]'"
+
+
+def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so that every expected error ends it with one line and a non-zero status: a `MapaError` or
+    `WaiError`, or a missing package of the `train` extra (named, with the install command)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (MapaError, WaiError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except ModuleNotFoundError as exc:
+            root = (exc.name or "").split(".")[0]
+            if root not in TRAIN_EXTRA:
+                raise
+            raise click.ClickException(
+                f"mapa-train needs the 'train' extra ({root} is not installed): {INSTALL_HINT}"
+            ) from exc
+
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Train MapAnything-style models on WAI datasets."""
+    """Models for MapAnything-style training on WAI datasets: list them, and run them over datasets."""
 
 
 @main.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON for scripts.")
+@reports_errors
 def models_cmd(as_json: bool) -> None:
     """List every registered model variant with its parameter count (counted on the meta device)."""
     import json
@@ -61,7 +90,7 @@ def models_cmd(as_json: bool) -> None:
     help="ViT token budget per image (default: the model's largest, MoGe's resolution level 9).",
 )
 @stage_options
-@report_wai_errors
+@reports_errors
 def predict_moge2_cmd(
     root: Path,
     weights: Path,

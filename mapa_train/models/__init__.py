@@ -1,5 +1,5 @@
-"""Models the trainer trains and fine-tunes: MapAnything (V1, V1.1, ablations), VGGT, π³ and MoGe-2, built from
-shared blocks. Every model's `forward(views)` returns the per-view output dict the losses consume.
+"""Models: MapAnything (V1, V1.1, ablations), VGGT, π³ and MoGe-2, built from
+shared blocks. Every model's `forward(views)` returns one output dict per view, with the reference's keys.
 
     from mapa_train.models import build_model, model_table
     model = build_model("mapanything_tiny", {"model.encoder.gradient_checkpointing": True})

@@ -7,7 +7,7 @@ import types
 import typing
 from typing import Any
 
-from wai.errors import WaiFormatError
+from mapa_train.errors import MapaConfigError
 
 # The reference's Hydra keys for the gradient-checkpointing switches, mapped onto our config fields.
 REFERENCE_KEY_ALIASES = {
@@ -45,7 +45,7 @@ def config_from_dict(cls: type, data: dict[str, Any], where: str = "config") -> 
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise WaiFormatError(
+        raise MapaConfigError(
             f"{where}: unknown field(s) {unknown} for {cls.__name__}; expected {sorted(names)}"
         )
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
@@ -65,10 +65,10 @@ def apply_overrides(config: Any, overrides: dict[str, Any]) -> Any:
 
 def _replace_path(node: Any, path: list[str], value: Any, key: str) -> Any:
     if not dataclasses.is_dataclass(node):
-        raise WaiFormatError(f"override {key!r}: {path[0]!r} is not a config section")
+        raise MapaConfigError(f"override {key!r}: {path[0]!r} is not a config section")
     names = {f.name for f in dataclasses.fields(node)}
     if path[0] not in names:
-        raise WaiFormatError(
+        raise MapaConfigError(
             f"override {key!r}: no field {path[0]!r} in {type(node).__name__} ({sorted(names)})"
         )
     if len(path) == 1:

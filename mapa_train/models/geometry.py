@@ -7,6 +7,8 @@ import math
 
 import torch
 
+from mapa_train.errors import MapaInputError
+
 
 def normalize(v: torch.Tensor, dim: int = -1, eps: float = 1e-8) -> torch.Tensor:
     """v divided by its L2 norm along `dim` (norm clipped at `eps`)."""
@@ -92,17 +94,21 @@ def transform_points(pose: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
 
 
 def pixel_grid(height: int, width: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Pixel centres `(H, W, 2)` as (u, v), OpenCV convention (pixel (0, 0) centre at 0.5, 0.5)."""
+    """Pixel centres `(H, W, 2)` as (u, v) at integer coordinates: pixel (0, 0)'s centre is (0, 0).
+
+    This is `wai`'s convention (and the reference geometry's), so a `wai` intrinsics matrix means the same here.
+    """
     v, u = torch.meshgrid(
-        torch.arange(height, device=device, dtype=dtype) + 0.5,
-        torch.arange(width, device=device, dtype=dtype) + 0.5,
+        torch.arange(height, device=device, dtype=dtype),
+        torch.arange(width, device=device, dtype=dtype),
         indexing="ij",
     )
     return torch.stack([u, v], dim=-1)
 
 
 def rays_from_intrinsics(intrinsics: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Pinhole intrinsics `(B, 3, 3)` -> unit ray directions `(B, H, W, 3)` in the OpenCV camera frame."""
+    """Pinhole intrinsics `(B, 3, 3)` (pixel units, integer pixel centres) -> unit ray directions `(B, H, W, 3)` in
+    the OpenCV camera frame."""
     uv = pixel_grid(height, width, intrinsics.device, intrinsics.dtype)[None]
     fx, fy = intrinsics[:, 0, 0, None, None], intrinsics[:, 1, 1, None, None]
     cx, cy = intrinsics[:, 0, 2, None, None], intrinsics[:, 1, 2, None, None]
@@ -111,23 +117,55 @@ def rays_from_intrinsics(intrinsics: torch.Tensor, height: int, width: int) -> t
     return normalize(torch.stack([x, y, torch.ones_like(x)], dim=-1))
 
 
-def intrinsics_from_rays(rays: torch.Tensor) -> torch.Tensor:
-    """Least-squares pinhole fit to ray directions `(B, H, W, 3)` -> intrinsics `(B, 3, 3)`.
+def normalized_to_pixel_intrinsics(intrinsics: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Image-size-normalised intrinsics `(B, 3, 3)` (MoGe's: fx in widths, fy in heights, principal point (0.5, 0.5)
+    at the image centre, pixel centres at (i + 0.5) / size) -> pixel intrinsics with integer pixel centres.
 
-    u = fx · (x/z) + cx and v = fy · (y/z) + cy are two independent 2-parameter linear fits per image.
+    The principal point moves by half a pixel: normalised cx = 0.5 is pixel cx = (W - 1) / 2.
+    """
+    out = intrinsics.clone()
+    out[:, 0] = out[:, 0] * width
+    out[:, 1] = out[:, 1] * height
+    out[:, 0, 2] = out[:, 0, 2] - 0.5
+    out[:, 1, 2] = out[:, 1, 2] - 0.5
+    return out
+
+
+def intrinsics_from_rays(rays: torch.Tensor, min_z: float = 1e-6) -> torch.Tensor:
+    """Least-squares pinhole fit to ray directions `(B, H, W, 3)` -> intrinsics `(B, 3, 3)` (integer pixel centres).
+
+    u = fx · (x/z) + cx and v = fy · (y/z) + cy are two independent 2-parameter linear fits per image, over the
+    rays that point forward (z > `min_z`); rays with z ≤ `min_z` have no pinhole pixel and are left out. Exact
+    pinhole rays give K exactly. Raises `MapaInputError` for an image whose forward rays cannot fix both parameters
+    of an axis (fewer than two distinct values).
     """
     batch, height, width, _ = rays.shape
-    uv = pixel_grid(height, width, rays.device, rays.dtype).reshape(1, -1, 2).expand(batch, -1, -1)
-    z = rays[..., 2].clamp_min(1e-8).reshape(batch, -1)
-    out = torch.zeros(batch, 3, 3, dtype=rays.dtype, device=rays.device)
+    work = rays.double()
+    uv = pixel_grid(height, width, rays.device, torch.float64).reshape(1, -1, 2)
+    z = work[..., 2].reshape(batch, -1)
+    weight = (z > min_z).double()
+    count = weight.sum(-1)
+    safe_z = torch.where(z > min_z, z, torch.ones_like(z))
+    out = torch.zeros(batch, 3, 3, dtype=torch.float64, device=rays.device)
     for axis in range(2):
-        ratio = rays[..., axis].reshape(batch, -1) / z
-        design = torch.stack([ratio, torch.ones_like(ratio)], dim=-1)
-        sol = torch.linalg.lstsq(design, uv[..., axis : axis + 1]).solution[..., 0]
-        out[:, axis, axis] = sol[:, 0]
-        out[:, axis, 2] = sol[:, 1]
+        ratio = work[..., axis].reshape(batch, -1) / safe_z
+        target = uv[..., axis]
+        mean_r = (weight * ratio).sum(-1) / count.clamp_min(1)
+        mean_t = (weight * target).sum(-1) / count.clamp_min(1)
+        dr = (ratio - mean_r[:, None]) * weight
+        spread = (dr * dr).sum(-1)
+        bad = (count < 2) | ~(spread > 1e-12 * count.clamp_min(1))
+        if bool(bad.any()):
+            index = int(bad.nonzero()[0, 0])
+            raise MapaInputError(
+                f"intrinsics_from_rays: image {index} has {int(count[index])} forward rays (z > {min_z}) "
+                f"spanning no range along {'xy'[axis]}; a pinhole fit needs at least two distinct ones"
+            )
+        focal = (dr * (target - mean_t[:, None])).sum(-1) / spread
+        out[:, axis, axis] = focal
+        out[:, axis, 2] = mean_t - focal * mean_r
     out[:, 2, 2] = 1.0
-    return out
+    return out.to(rays.dtype)
 
 
 def fov_from_focal(focal: float, size: float) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaCheckpointError, MapaMissingDependencyError, MapaWeightsNotFoundError
 from mapa_train.models.key_mapping import (
     KEY_MAPPERS,
     StateDict,
@@ -26,14 +27,14 @@ from mapa_train.models.key_mapping import (
 )
 from mapa_train.models.registry import family_of
 from mapa_train.models.weights import LoadReport, load_state_dict_with_report, read_checkpoint
-from wai.errors import WaiError, WaiFileNotFoundError, WaiFormatError
 
 OFFICIAL_SOURCES = {
     "mapanything": "download model.safetensors from the Hugging Face repo facebook/map-anything (V1.1) or "
     "facebook/map-anything-v1 (V1)",
     "vggt": "download model.safetensors from the Hugging Face repo facebook/VGGT-1B",
     "pi3": "download model.safetensors from the Hugging Face repo yyfz233/Pi3",
-    "moge2": "download model.pt from the Hugging Face repo Ruicheng/moge-2-vitl",
+    "moge2": "download model.pt from the Hugging Face repo Ruicheng/moge-2-vitl-normal (models with the normal "
+    "head) or Ruicheng/moge-2-vitl (without)",
 }
 DINOV2_URL = "https://dl.fbaipublicfiles.com/dinov2/{name}/{name}_pretrain.pth"
 
@@ -57,7 +58,10 @@ OFFICIAL_HUB_FILES: dict[str, tuple[HubFile, ...]] = {
     ),
     "vggt": (HubFile("facebook/VGGT-1B", "model.safetensors"),),
     "pi3": (HubFile("yyfz233/Pi3", "model.safetensors"),),
-    "moge2": (HubFile("Ruicheng/moge-2-vitl", "model.pt"),),
+    "moge2": (
+        HubFile("Ruicheng/moge-2-vitl-normal", "model.pt"),
+        HubFile("Ruicheng/moge-2-vitl", "model.pt"),
+    ),
 }
 
 # torch-hub model names -> the transformers DINOv2 repos holding the same weights.
@@ -95,7 +99,7 @@ def find_in_hf_cache(file: HubFile, revision: str | None = None) -> Path | None:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError as exc:
-        raise WaiError(
+        raise MapaMissingDependencyError(
             f"looking up {file} in the Hugging Face cache needs huggingface_hub "
             "(pip install 'wai-toolkit[hub]'), or pass the weight file's path explicitly"
         ) from exc
@@ -113,9 +117,16 @@ def _hub_hint(files: tuple[HubFile, ...]) -> str:
 
 def official_hub_files(model: nn.Module) -> tuple[HubFile, ...]:
     """The released files that fit `model`, preferred first (MapAnything V1 prefers facebook/map-anything-v1)."""
-    files = OFFICIAL_HUB_FILES.get(family_of(model), ())
-    if getattr(getattr(model, "config", None), "name", None) == "mapanything_v1":
+    family = family_of(model)
+    files = OFFICIAL_HUB_FILES.get(family, ())
+    config = getattr(model, "config", None)
+    if getattr(config, "name", None) == "mapanything_v1":
         files = tuple(sorted(files, key=lambda f: f.repo_id != "facebook/map-anything-v1"))
+    if (
+        family == "moge2"
+    ):  # a released MoGe-2 file fits only the architecture with (or without) the normal head
+        normal = bool(config.pred_head.normal_head)
+        files = tuple(f for f in files if f.repo_id.endswith("-normal") == normal)
     return files
 
 
@@ -131,10 +142,12 @@ def load_official_checkpoint(
     if path is None:
         files = official_hub_files(model)
         if not files:
-            raise WaiFileNotFoundError(f"no released checkpoint is known for family {family!r}; pass a path")
+            raise MapaWeightsNotFoundError(
+                f"no released checkpoint is known for family {family!r}; pass a path"
+            )
         path = next((p for p in map(find_in_hf_cache, files) if p is not None), None)
         if path is None:
-            raise WaiFileNotFoundError(
+            raise MapaWeightsNotFoundError(
                 f"no official {family} checkpoint found: looked for {_hub_hint(files)} "
                 f"({OFFICIAL_SOURCES.get(family, 'download it')}, or pass its path)"
             )
@@ -193,7 +206,7 @@ def map_hf_dinov2_to_hub(state_dict: StateDict) -> StateDict:
             continue
         match = _HF_LAYER.match(key)
         if match is None:
-            raise WaiFormatError(f"unexpected key {raw_key!r} in a Hugging Face DINOv2 state dict")
+            raise MapaCheckpointError(f"unexpected key {raw_key!r} in a Hugging Face DINOv2 state dict")
         layer, rest = int(match.group(1)), match.group(2)
         attn = re.match(r"^attention\.attention\.(query|key|value)\.(weight|bias)$", rest)
         if attn is not None:
@@ -204,11 +217,11 @@ def map_hf_dinov2_to_hub(state_dict: StateDict) -> StateDict:
                 out[f"blocks.{layer}.{new}{rest[len(old) :]}"] = value
                 break
         else:
-            raise WaiFormatError(f"unexpected key {raw_key!r} in a Hugging Face DINOv2 state dict")
+            raise MapaCheckpointError(f"unexpected key {raw_key!r} in a Hugging Face DINOv2 state dict")
     for (layer, kind), parts in sorted(qkv.items()):
         absent = [p for p in ("query", "key", "value") if p not in parts]
         if absent:
-            raise WaiFormatError(
+            raise MapaCheckpointError(
                 f"Hugging Face DINOv2 layer {layer}: attention {kind} lacks {', '.join(absent)}"
             )
         out[f"blocks.{layer}.attn.qkv.{kind}"] = torch.cat([parts["query"], parts["key"], parts["value"]])
@@ -230,14 +243,14 @@ def _dinov2_file(path: str | Path | None, name: str) -> Path:
     repo = DINOV2_HUB_REPOS.get(name)
     try:
         hf_path = find_in_hf_cache(HubFile(repo, HF_WEIGHTS_NAME)) if repo is not None else None
-    except WaiError as exc:
-        raise WaiFileNotFoundError(
+    except MapaMissingDependencyError as exc:
+        raise MapaWeightsNotFoundError(
             f"DINOv2 weights {name!r} not found in the torch-hub cache {hub_path}, and {exc}"
         ) from exc
     if hf_path is not None:
         return hf_path
     hf_hint = f" nor {_hub_hint((HubFile(repo, HF_WEIGHTS_NAME),))}" if repo is not None else ""
-    raise WaiFileNotFoundError(
+    raise MapaWeightsNotFoundError(
         f"DINOv2 weights {name!r} not found in the torch-hub cache {hub_path}{hf_hint} "
         f"(download {DINOV2_URL.format(name=name)} and pass its path)"
     )
@@ -279,7 +292,7 @@ def init_info_sharing_from_dinov2(
     allowed = ("view_pos_table", "proj_embed.")
     report.missing = [k for k in report.missing if not k.startswith(allowed)]
     if not report.ok:
-        raise WaiFormatError(
+        raise MapaCheckpointError(
             f"DINOv2 init of the multi-view transformer from {file} failed: {report.summary()}"
         )
     return report

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaUnknownNameError
 from mapa_train.models.config_io import apply_overrides
 from mapa_train.models.mapanything import config as mapa_cfg
 from mapa_train.models.mapanything.config import MapAnythingConfig
@@ -62,21 +63,21 @@ def register_family(family: ModelFamily) -> None:
 def register_model(entry: ModelEntry) -> None:
     """Add a named variant of a registered family."""
     if entry.family not in FAMILIES:
-        raise KeyError(f"model {entry.name!r} names unknown family {entry.family!r}")
+        raise MapaUnknownNameError(f"model {entry.name!r} names unknown family {entry.family!r}")
     MODELS[entry.name] = entry
 
 
 def get_entry(name: str) -> ModelEntry:
     """The registry entry called `name`."""
     if name not in MODELS:
-        raise KeyError(f"unknown model {name!r}; registered: {sorted(MODELS)}")
+        raise MapaUnknownNameError(f"unknown model {name!r}; registered: {sorted(MODELS)}")
     return MODELS[name]
 
 
 def build_from_config(family: str, config: Any) -> nn.Module:
     """Build a module of `family` from a config object."""
     if family not in FAMILIES:
-        raise KeyError(f"unknown model family {family!r}; registered: {sorted(FAMILIES)}")
+        raise MapaUnknownNameError(f"unknown model family {family!r}; registered: {sorted(FAMILIES)}")
     return FAMILIES[family].model_cls(config)
 
 
@@ -95,7 +96,7 @@ def family_of(model: nn.Module) -> str:
     for family in FAMILIES.values():
         if type(model) is family.model_cls:
             return family.name
-    raise KeyError(f"{type(model).__name__} is not a registered model family")
+    raise MapaUnknownNameError(f"{type(model).__name__} is not a registered model family")
 
 
 def count_parameters(model: nn.Module) -> int:

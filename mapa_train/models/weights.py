@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_model
 from torch import nn
 
+from mapa_train.errors import MapaCheckpointError, MapaWeightsNotFoundError
 from mapa_train.models.config_io import config_from_dict, config_to_dict
 from mapa_train.models.registry import FAMILIES, build_from_config, family_of
 from wai.atomic import atomic_path, atomic_write_text
-from wai.errors import WaiFileNotFoundError, WaiFormatError
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -51,51 +52,75 @@ class LoadReport:
         return "; ".join(parts)
 
 
-def load_state_dict_with_report(
-    model: nn.Module, state_dict: dict[str, torch.Tensor], strict: bool = True, source: str = "state dict"
-) -> LoadReport:
-    """Copy matching tensors into `model`; with `strict`, any missing, unexpected or mis-shaped key raises."""
+def compare_state_dict(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadReport:
+    """Which tensors of `state_dict` fit `model` (by name and shape), without copying anything; works on models
+    built on the meta device and on memory-mapped or meta tensors."""
     own = model.state_dict()
     report = LoadReport()
-    usable = {}
     for key, value in state_dict.items():
         if key not in own:
             report.unexpected.append(key)
         elif tuple(own[key].shape) != tuple(value.shape):
             report.shape_mismatch.append(f"{key} {tuple(value.shape)}≠{tuple(own[key].shape)}")
         else:
-            usable[key] = value
+            report.loaded.append(key)
     report.missing = [k for k in own if k not in state_dict]
-    report.loaded = sorted(usable)
-    if strict and not report.ok:
-        raise WaiFormatError(
-            f"strict load of {source} into {type(model).__name__} failed: {report.summary()}"
-        )
-    model.load_state_dict(usable, strict=False)
+    report.loaded.sort()
     return report
 
 
-def read_checkpoint(path: str | Path, how_to_get: str = "") -> dict[str, torch.Tensor]:
-    """Flat state dict from a `.safetensors` file or a torch file (a `{"model": …}` wrapper is unwrapped)."""
-    path = Path(path)
-    if not path.is_file():
-        hint = f" ({how_to_get})" if how_to_get else ""
-        raise WaiFileNotFoundError(f"weight file not found: {path}{hint}")
-    if path.suffix == ".safetensors":
-        return load_file(str(path))
-    try:
-        data = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WaiFormatError(
-            f"cannot read checkpoint {path} with torch.load(weights_only=True): {exc}"
-        ) from exc
+def load_state_dict_with_report(
+    model: nn.Module, state_dict: dict[str, torch.Tensor], strict: bool = True, source: str = "state dict"
+) -> LoadReport:
+    """Copy matching tensors into `model`; with `strict`, any missing, unexpected or mis-shaped key raises."""
+    report = compare_state_dict(model, state_dict)
+    if strict and not report.ok:
+        raise MapaCheckpointError(
+            f"strict load of {source} into {type(model).__name__} failed: {report.summary()}"
+        )
+    model.load_state_dict({k: state_dict[k] for k in report.loaded}, strict=False)
+    return report
+
+
+def _unwrap(data: Any, path: Path) -> dict[str, torch.Tensor]:
     if isinstance(data, dict) and isinstance(data.get("model"), dict):
         data = data["model"]
     if not isinstance(data, dict) or not all(torch.is_tensor(v) for v in data.values()):
-        raise WaiFormatError(
+        raise MapaCheckpointError(
             f"checkpoint {path}: expected a state dict of tensors (optionally under 'model')"
         )
     return data
+
+
+def read_checkpoint(path: str | Path, how_to_get: str = "", lazy: bool = False) -> dict[str, torch.Tensor]:
+    """Flat state dict from a `.safetensors` file or a torch file (a `{"model": …}` wrapper is unwrapped).
+
+    `lazy` reads only what is needed to know names and shapes: a safetensors header (tensors on the meta device)
+    or a memory-mapped torch file, so a multi-GB checkpoint can be checked cheaply before a run.
+    """
+    path = Path(path)
+    if not path.is_file():
+        hint = f" ({how_to_get})" if how_to_get else ""
+        raise MapaWeightsNotFoundError(f"weight file not found: {path}{hint}")
+    if path.suffix == ".safetensors":
+        try:
+            if not lazy:
+                return load_file(str(path))
+            with safe_open(str(path), framework="pt") as f:
+                return {k: torch.empty(f.get_slice(k).get_shape(), device="meta") for k in f.keys()}  # noqa: SIM118
+        except SafetensorError as exc:
+            raise MapaCheckpointError(f"cannot read {path} as a safetensors file ({exc})") from exc
+    try:
+        data = torch.load(str(path), map_location="cpu", weights_only=True, mmap=lazy)
+    except Exception as exc:
+        if lazy and "mmap" in str(exc):  # an old-format (non-zip) torch file cannot be memory-mapped
+            return read_checkpoint(path, how_to_get)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MapaCheckpointError(
+            f"cannot read checkpoint {path} with torch.load(weights_only=True): {reason} "
+            "(expected a torch file holding a state dict, or a .safetensors file)"
+        ) from exc
+    return _unwrap(data, path)
 
 
 def save_pretrained(model: nn.Module, folder: str | Path) -> Path:
@@ -113,13 +138,13 @@ def load_config(folder: str | Path) -> tuple[str, Any]:
     """(family, config) from `folder/config.json`."""
     path = Path(folder) / CONFIG_NAME
     if not path.is_file():
-        raise WaiFileNotFoundError(f"model config not found: {path} (write it with save_pretrained)")
+        raise MapaWeightsNotFoundError(f"model config not found: {path} (write it with save_pretrained)")
     try:
         meta = json.loads(path.read_text())
         family = meta["family"]
         config = config_from_dict(FAMILIES[family].config_cls, meta["config"], where=str(path))
     except (KeyError, json.JSONDecodeError) as exc:
-        raise WaiFormatError(f"{path}: not a model config written by save_pretrained ({exc!r})") from exc
+        raise MapaCheckpointError(f"{path}: not a model config written by save_pretrained ({exc!r})") from exc
     return family, config
 
 

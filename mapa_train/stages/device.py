@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from wai.errors import WaiStageError
+from mapa_train.errors import MapaConfigError
 
 
 def _mps_available() -> bool:
@@ -26,19 +26,21 @@ def resolve_device(name: str | torch.device) -> torch.device:
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError, ValueError) as exc:
-        raise WaiStageError(
+        raise MapaConfigError(
             f"device {name!r}: not a torch device (expected auto, cpu, cuda, cuda:N or mps)"
         ) from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise WaiStageError(f"device {name!r}: no CUDA device is visible here; use --device auto or cpu")
+            raise MapaConfigError(
+                f"device {name!r}: no CUDA device is visible here; use --device auto or cpu"
+            )
         count = torch.cuda.device_count()
         if device.index is not None and device.index >= count:
-            raise WaiStageError(f"device {name!r}: only {count} CUDA device(s) are visible here")
+            raise MapaConfigError(f"device {name!r}: only {count} CUDA device(s) are visible here")
     elif device.type == "mps" and not _mps_available():
-        raise WaiStageError(f"device {name!r}: Apple MPS is not available here; use --device auto or cpu")
+        raise MapaConfigError(f"device {name!r}: Apple MPS is not available here; use --device auto or cpu")
     elif device.type not in ("cpu", "cuda", "mps"):
-        raise WaiStageError(
+        raise MapaConfigError(
             f"device {name!r}: unsupported device type '{device.type}' (expected cpu, cuda or mps)"
         )
     return device

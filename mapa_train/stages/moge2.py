@@ -33,11 +33,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaCheckpointError, MapaConfigError, MapaWeightsNotFoundError
 from mapa_train.models.geometry import fov_from_focal
+from mapa_train.models.key_mapping import map_moge2_state_dict
 from mapa_train.models.moge2.model import MoGe2
 from mapa_train.models.pretrained import load_official_checkpoint
-from mapa_train.models.registry import MODELS, build_model
-from mapa_train.models.weights import CONFIG_NAME, WEIGHTS_NAME, load_pretrained
+from mapa_train.models.registry import MODELS, build_from_config, build_model
+from mapa_train.models.weights import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    compare_state_dict,
+    load_config,
+    load_pretrained,
+    read_checkpoint,
+)
 from mapa_train.stages.device import resolve_device
 from mapa_train.stages.moge2_infer import (
     infer_moge2,
@@ -45,7 +54,7 @@ from mapa_train.stages.moge2_infer import (
     resize_images,
     resize_prediction,
 )
-from wai.errors import WaiCameraError, WaiFileNotFoundError, WaiFormatError, WaiStageError, where
+from wai.errors import WaiCameraError, WaiFormatError, where
 from wai.scene import SCENE_META, Frame, Scene, open_scene
 from wai.scene.modalities import is_leaf
 from wai.stages import SlurmOptions, Stage, StageReport, run_stage
@@ -117,7 +126,7 @@ def weights_source(weights: str | os.PathLike) -> tuple[WeightsKind, Path]:
     """Which loader `weights` needs and the path to hand it; `WaiFileNotFoundError` naming the path if missing."""
     path = Path(weights).expanduser()
     if not path.exists():
-        raise WaiFileNotFoundError(
+        raise MapaWeightsNotFoundError(
             f"MoGe-2 weights not found: '{path}' (expected a folder written by save_pretrained, or an official "
             "MoGe-2 model.pt / .safetensors file from the Hugging Face repo Ruicheng/moge-2-vitl-normal)"
         )
@@ -125,14 +134,14 @@ def weights_source(weights: str | os.PathLike) -> tuple[WeightsKind, Path]:
         return "official", path
     if (path / CONFIG_NAME).is_file():
         if not (path / WEIGHTS_NAME).is_file():
-            raise WaiFileNotFoundError(
+            raise MapaWeightsNotFoundError(
                 f"MoGe-2 weights not found: '{path / WEIGHTS_NAME}' (next to its {CONFIG_NAME})"
             )
         return "pretrained", path
     for name in OFFICIAL_FILES:
         if (path / name).is_file():
             return "official", path / name
-    raise WaiFileNotFoundError(
+    raise MapaWeightsNotFoundError(
         f"MoGe-2 weights not found in folder '{path}': expected {WEIGHTS_NAME} + {CONFIG_NAME} (save_pretrained) "
         f"or an official {' or '.join(OFFICIAL_FILES)}"
     )
@@ -143,7 +152,7 @@ def check_model_name(name: str) -> None:
     entry = MODELS.get(name)
     if entry is None or entry.family != "moge2":
         variants = sorted(n for n, e in MODELS.items() if e.family == "moge2")
-        raise WaiStageError(f"model {name!r} is not a MoGe-2 variant; expected one of {variants}")
+        raise MapaConfigError(f"model {name!r} is not a MoGe-2 variant; expected one of {variants}")
 
 
 def load_moge2(
@@ -159,8 +168,43 @@ def load_moge2(
         model = build_model(model_name, device=device)
         load_official_checkpoint(model, path)
     if not isinstance(model, MoGe2):
-        raise WaiFormatError(f"'{path}': holds a {type(model).__name__}, expected a MoGe-2 model")
+        raise MapaCheckpointError(f"'{path}': holds a {type(model).__name__}, expected a MoGe-2 model")
     return model.eval()
+
+
+def check_weights(weights: str | os.PathLike, model_name: str = DEFAULT_MODEL) -> None:
+    """Check, without loading any tensor data, that `weights` can be read and fits the model it will build: the
+    model a `save_pretrained` folder describes, or the `model_name` variant for an official file. Raises one error
+    that names the file and says what was expected."""
+    kind, path = weights_source(weights)
+    check_model_name(model_name)
+    expected = (
+        "expected a folder written by save_pretrained, or an official MoGe-2 model.pt / .safetensors file "
+        "from the Hugging Face repo Ruicheng/moge-2-vitl-normal or Ruicheng/moge-2-vitl"
+    )
+    if kind == "pretrained":
+        family, config = load_config(path)
+        if family != "moge2":
+            raise MapaCheckpointError(
+                f"MoGe-2 weights '{path}': the folder holds a {family} model; {expected}"
+            )
+        with torch.device("meta"):
+            model = build_from_config(family, config)
+        state = read_checkpoint(path / WEIGHTS_NAME, lazy=True)
+        name = config.name
+    else:
+        model = build_model(model_name, device="meta")
+        try:
+            state = map_moge2_state_dict(read_checkpoint(path, lazy=True))
+        except MapaCheckpointError as exc:
+            raise MapaCheckpointError(f"MoGe-2 weights: {exc}; {expected}") from exc
+        name = model_name
+    report = compare_state_dict(model, state)
+    if not report.ok:
+        raise MapaCheckpointError(
+            f"MoGe-2 weights '{path}' do not fit the {name} model ({report.summary(limit=3)}); check that "
+            "--model names the variant the file was trained as (a -normal file needs a model with the normal head)"
+        )
 
 
 _MODEL_CACHE: dict[tuple[str, str, str], MoGe2] = {}
@@ -352,15 +396,14 @@ def moge2_stage(config: MoGe2StageConfig) -> Stage:
 
 def _check_config(config: MoGe2StageConfig, executor: str) -> None:
     """Fail before any scene runs on settings that would fail every scene."""
-    weights_source(config.weights)
-    check_model_name(config.model_name)
+    check_weights(config.weights, config.model_name)
     for name in ("batch_size", "num_tokens", "resize"):
         value = getattr(config, name)
         if value is None and name != "batch_size":
             continue
         lowest = 0 if name == "resize" else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-            raise WaiStageError(f"MoGe-2 stage: {name} must be an integer >= {lowest}, got {value!r}")
+            raise MapaConfigError(f"MoGe-2 stage: {name} must be an integer >= {lowest}, got {value!r}")
     if executor == "local":
         resolve_device(config.device)  # cluster jobs resolve it on their own node
 

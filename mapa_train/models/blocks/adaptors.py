@@ -7,6 +7,7 @@ from typing import Literal
 
 import torch
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.geometry import normalize
 
 PointmapMode = Literal["linear", "square", "exp", "z_exp"]
@@ -31,7 +32,7 @@ def confidence(
         return vmin + torch.exp(raw)
     if mode == "sigmoid":
         return vmin + (vmax - vmin) * torch.sigmoid(raw)
-    raise ValueError(f"unknown confidence mode {mode!r}; expected 'exp' or 'sigmoid'")
+    raise MapaConfigError(f"unknown confidence mode {mode!r}; expected 'exp' or 'sigmoid'")
 
 
 def mask_probability(logits: torch.Tensor) -> torch.Tensor:
@@ -51,7 +52,7 @@ def pointmap(raw: torch.Tensor, mode: PointmapMode = "exp") -> torch.Tensor:
     if mode == "z_exp":
         z = torch.exp(raw[..., 2:3])
         return torch.cat([raw[..., :2] * z, z], dim=-1)
-    raise ValueError(f"unknown pointmap mode {mode!r}")
+    raise MapaConfigError(f"unknown pointmap mode {mode!r}")
 
 
 def translation_and_quaternion(raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

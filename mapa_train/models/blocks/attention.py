@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
+
 RopeFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -31,7 +33,7 @@ class Attention(nn.Module):
     ) -> None:
         super().__init__()
         if dim % num_heads != 0:
-            raise ValueError(f"attention width {dim} is not divisible by num_heads {num_heads}")
+            raise MapaConfigError(f"attention width {dim} is not divisible by num_heads {num_heads}")
         self.num_heads = num_heads
         self.head_dim = dim // num_heads
         self.entropy_scaling = entropy_scaling

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from mapa_train.errors import MapaConfigError
+
 
 def maybe_checkpoint(enabled: bool, module: nn.Module | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run `module(*args)` under non-reentrant checkpointing when `enabled` and gradients are being recorded.
@@ -35,7 +37,7 @@ def checkpoint_in_chunks(
     if not (enabled and torch.is_grad_enabled()):
         return fn(*inputs)
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        raise MapaConfigError(f"chunk_size must be >= 1, got {chunk_size}")
     total = inputs[0].shape[0]
     outputs = [
         checkpoint(fn, *(x[start : start + chunk_size] for x in inputs), use_reentrant=False)

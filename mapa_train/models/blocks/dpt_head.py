@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 
 
@@ -95,7 +96,7 @@ class DPTFeatureHead(nn.Module):
     ) -> None:
         super().__init__()
         if len(input_dims) != 4 or len(layer_dims) != 4:
-            raise ValueError(
+            raise MapaConfigError(
                 f"DPT needs 4 input and 4 layer dims, got {list(input_dims)} / {list(layer_dims)}"
             )
         self.gradient_checkpointing = gradient_checkpointing

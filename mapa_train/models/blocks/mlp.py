@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
+
 FfnKind = Literal["mlp", "swiglufused"]
 
 
@@ -50,4 +52,4 @@ def build_ffn(kind: FfnKind, dim: int, mlp_ratio: float, bias: bool = True) -> n
         return Mlp(dim, hidden, bias=bias)
     if kind == "swiglufused":
         return SwiGLUFFNFused(dim, hidden, bias=bias)
-    raise ValueError(f"unknown feed-forward kind {kind!r}; expected 'mlp' or 'swiglufused'")
+    raise MapaConfigError(f"unknown feed-forward kind {kind!r}; expected 'mlp' or 'swiglufused'")

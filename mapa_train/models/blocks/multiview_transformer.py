@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 from mapa_train.models.blocks.mlp import FfnKind
 from mapa_train.models.blocks.transformer_block import Block
@@ -105,7 +106,9 @@ class MultiViewTransformer(nn.Module):
         )
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         if any(not 0 <= i < config.depth for i in config.indices):
-            raise ValueError(f"intermediate indices {config.indices} out of range for depth {config.depth}")
+            raise MapaConfigError(
+                f"intermediate indices {config.indices} out of range for depth {config.depth}"
+            )
         self._init_weights()
 
     def _init_weights(self) -> None:

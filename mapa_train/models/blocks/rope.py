@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
+
 
 def _rotate_half(x: torch.Tensor) -> torch.Tensor:
     first, second = x.chunk(2, dim=-1)
@@ -34,7 +36,7 @@ class RotaryEmbedding2D(nn.Module):
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] % 4:
-            raise ValueError(f"2-D RoPE needs a head width divisible by 4, got {x.shape[-1]}")
+            raise MapaConfigError(f"2-D RoPE needs a head width divisible by 4, got {x.shape[-1]}")
         rows, cols = x.chunk(2, dim=-1)
         rows = _rope_1d(rows, positions[..., 0], self.base)
         cols = _rope_1d(cols, positions[..., 1], self.base)

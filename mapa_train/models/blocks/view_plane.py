@@ -8,6 +8,8 @@ import math
 
 import torch
 
+from mapa_train.errors import MapaConfigError
+
 
 def view_plane_uv(
     height: int,
@@ -39,7 +41,7 @@ def _sincos(values: torch.Tensor, dim: int, omega0: float) -> torch.Tensor:
 def sincos_embedding_2d(uv: torch.Tensor, dim: int, omega0: float = 100.0) -> torch.Tensor:
     """uv `(…, 2)` -> `(…, dim)`: half the channels embed u (sin then cos), the other half v."""
     if dim % 4:
-        raise ValueError(f"2-D sin-cos embedding needs a width divisible by 4, got {dim}")
+        raise MapaConfigError(f"2-D sin-cos embedding needs a width divisible by 4, got {dim}")
     return torch.cat([_sincos(uv[..., 0], dim // 2, omega0), _sincos(uv[..., 1], dim // 2, omega0)], dim=-1)
 
 

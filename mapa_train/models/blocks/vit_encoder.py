@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError, MapaInputError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 from mapa_train.models.blocks.mlp import FfnKind
 from mapa_train.models.blocks.transformer_block import Block
@@ -69,7 +70,7 @@ def dinov2_preset(name: str, **overrides: object) -> ViTConfig:
         "vitg14": ViTConfig(embed_dim=1536, depth=40, num_heads=24, ffn="swiglufused"),
     }
     if name not in presets:
-        raise ValueError(f"unknown DINOv2 preset {name!r}; expected one of {sorted(presets)}")
+        raise MapaConfigError(f"unknown DINOv2 preset {name!r}; expected one of {sorted(presets)}")
     base = presets[name]
     return ViTConfig(**{**base.__dict__, **overrides})
 
@@ -107,7 +108,7 @@ class VisionTransformer(nn.Module):
             self.mask_token = nn.Parameter(torch.zeros(1, dim))
         n_blocks = config.depth if config.keep_first_n_layers is None else config.keep_first_n_layers
         if not 0 < n_blocks <= config.depth:
-            raise ValueError(f"keep_first_n_layers={n_blocks} must be in 1..{config.depth}")
+            raise MapaConfigError(f"keep_first_n_layers={n_blocks} must be in 1..{config.depth}")
         self.blocks = nn.ModuleList(
             Block(
                 dim,
@@ -163,7 +164,7 @@ class VisionTransformer(nn.Module):
         """images `(B, 3, H, W)` (H, W multiples of P) -> tokens `(B, 1 + R + h·w, C)` = [CLS, registers, patches]."""
         batch, _, height, width = images.shape
         if height % self.patch_size or width % self.patch_size:
-            raise ValueError(
+            raise MapaInputError(
                 f"image size {height}x{width} is not a multiple of the patch size {self.patch_size}"
             )
         x = self.patch_embed(images)

@@ -14,9 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.geometry import quat_conjugate, quat_multiply, quat_to_rotmat
 from mapa_train.models.mapanything.task import TaskConfig
-from wai.errors import WaiFormatError
 
 View = dict[str, Any]
 
@@ -134,7 +134,7 @@ def relative_poses(
     trans = torch.zeros(num_views * batch, 3, device=device)
     if bool(mask.any()):
         if "camera_pose_quats" not in views[0] or "camera_pose_trans" not in views[0]:
-            raise WaiFormatError(
+            raise MapaInputError(
                 "view 0 lacks camera_pose_quats / camera_pose_trans but another view has a pose input; "
                 "poses are expressed relative to view 0, so view 0 must carry a pose whenever any view does"
             )

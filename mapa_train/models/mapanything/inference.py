@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.geometry import intrinsics_from_rays, pose_matrix, rays_from_intrinsics, rotmat_to_quat
 from mapa_train.models.mapanything.model import MapAnything
 from mapa_train.models.mapanything.task import deterministic_task
-from wai.errors import WaiFormatError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -24,7 +24,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 def _prepare_view(view: dict[str, Any], index: int) -> dict[str, Any]:
     if "img" not in view:
-        raise WaiFormatError(f"inference view {index} has no 'img' (B, 3, H, W) in [0, 1]")
+        raise MapaInputError(f"inference view {index} has no 'img' (B, 3, H, W) in [0, 1]")
     img = view["img"].float()
     batch, _, height, width = img.shape
     mean = torch.tensor(IMAGENET_MEAN, device=img.device)[None, :, None, None]
@@ -36,7 +36,7 @@ def _prepare_view(view: dict[str, Any], index: int) -> dict[str, Any]:
         out["ray_directions_cam"] = rays
     if view.get("depth_z") is not None:
         if rays is None:
-            raise WaiFormatError(f"inference view {index}: 'depth_z' needs 'intrinsics' to convert to range")
+            raise MapaInputError(f"inference view {index}: 'depth_z' needs 'intrinsics' to convert to range")
         depth_z = view["depth_z"].float().reshape(batch, height, width, 1)
         out["depth_along_ray"] = depth_z / rays[..., 2:3].clamp_min(1e-8)
     if view.get("camera_poses") is not None:
@@ -66,7 +66,7 @@ def infer(
     use_depth = any("depth_along_ray" in v for v in prepared)
     use_cams = any("camera_pose_quats" in v for v in prepared)
     if use_cams and "camera_pose_quats" not in prepared[0]:
-        raise WaiFormatError(
+        raise MapaInputError(
             "inference: view 0 must have 'camera_poses' when any view does (it is the reference)"
         )
     metric = all(bool(v["is_metric_scale"].all()) for v in prepared)

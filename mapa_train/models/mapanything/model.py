@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError, MapaInputError
 from mapa_train.models.blocks import adaptors
 from mapa_train.models.blocks.checkpointing import checkpoint_in_chunks
 from mapa_train.models.blocks.dpt_head import DPTFeatureHead, DPTRegressionHead
@@ -29,7 +30,6 @@ from mapa_train.models.geometry import quat_to_rotmat
 from mapa_train.models.mapanything.config import MapAnythingConfig
 from mapa_train.models.mapanything.geometric_inputs import GeometricEncoders, View, encode_and_fuse
 from mapa_train.models.mapanything.task import TaskConfig
-from wai.errors import WaiFormatError
 
 DENSE_CHANNELS = 6  # ray direction (3), depth along ray (1), confidence (1), mask logit (1)
 
@@ -83,7 +83,7 @@ class MapAnything(nn.Module):
         dim = config.info_sharing.dim
         n_taps = len(config.info_sharing.indices)
         if n_taps not in (2, 3):
-            raise ValueError(f"info_sharing.indices must have 2 or 3 entries for the DPT, got {n_taps}")
+            raise MapaConfigError(f"info_sharing.indices must have 2 or 3 entries for the DPT, got {n_taps}")
         self.use_encoder_features_for_dpt = n_taps == 2
         dpt_in = [c_enc, dim, dim, dim] if self.use_encoder_features_for_dpt else [dim] * 4
         head = config.pred_head
@@ -153,18 +153,21 @@ class MapAnything(nn.Module):
 
     def _check_views(self, views: Sequence[View]) -> None:
         if not views:
-            raise WaiFormatError("MapAnything.forward needs at least one view")
+            raise MapaInputError("MapAnything.forward needs at least one view")
+        for i, view in enumerate(views):  # every view has an image before any image is read
+            if "img" not in view:
+                raise MapaInputError(f"view {i} has no 'img' (B, 3, H, W)")
         shape = tuple(views[0]["img"].shape)
+        if len(shape) != 4:
+            raise MapaInputError(f"view 0 'img' must be (B, 3, H, W), got {shape}")
         patch = self.config.encoder.patch_size
         for i, view in enumerate(views):
-            if "img" not in view:
-                raise WaiFormatError(f"view {i} has no 'img' (B, 3, H, W)")
             if tuple(view["img"].shape) != shape:
-                raise WaiFormatError(
+                raise MapaInputError(
                     f"view {i} image shape {tuple(view['img'].shape)} differs from view 0 {shape}"
                 )
         if shape[-1] % patch or shape[-2] % patch:
-            raise WaiFormatError(
+            raise MapaInputError(
                 f"image size {shape[-2]}x{shape[-1]} is not a multiple of the patch size {patch}"
             )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mapa_train.errors import MapaUnknownNameError
+
 
 @dataclass(frozen=True)
 class TaskConfig:
@@ -72,7 +74,7 @@ TASKS: dict[str, TaskConfig] = {
 def get_task(name: str) -> TaskConfig:
     """The preset called `name` (e.g. "aug_training")."""
     if name not in TASKS:
-        raise KeyError(f"unknown model task {name!r}; expected one of {sorted(TASKS)}")
+        raise MapaUnknownNameError(f"unknown model task {name!r}; expected one of {sorted(TASKS)}")
     return TASKS[name]
 
 

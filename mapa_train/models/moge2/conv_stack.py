@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError, MapaInputError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 
 
@@ -45,7 +46,7 @@ def resampler(kind: str, in_dim: int, out_dim: int) -> nn.Sequential:
         return nn.Sequential(
             nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), conv3x3(in_dim, out_dim)
         )
-    raise ValueError(f"unknown resampler {kind!r}; expected 'conv_transpose' or 'bilinear'")
+    raise MapaConfigError(f"unknown resampler {kind!r}; expected 'conv_transpose' or 'bilinear'")
 
 
 class ConvStack(nn.Module):
@@ -83,7 +84,7 @@ class ConvStack(nn.Module):
                 feature = self.input_blocks[i](inputs[i])
                 x = feature if x is None else x + feature
             if x is None:
-                raise ValueError("the first pyramid level needs an input")
+                raise MapaInputError("the first pyramid level needs an input")
             if len(res):
                 x = maybe_checkpoint(self.gradient_checkpointing, res, x)
             outputs.append(self.output_blocks[i](x))

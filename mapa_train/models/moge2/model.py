@@ -1,4 +1,4 @@
-"""The MoGe-2 network (single view) and its loss-facing wrapper.
+"""The MoGe-2 network (single view) and its reference-style wrapper.
 
 `predict(image, num_tokens)` is MoGe's native forward: affine-invariant camera points, mask probability, metric
 scale (and normals for `-normal` models), the path to fine-tune. `forward(views)` is the reference wrapper's
@@ -18,15 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError, MapaInputError
 from mapa_train.models.blocks import adaptors
 from mapa_train.models.blocks.image_views import IMAGENET_MEAN, IMAGENET_STD, View, stack_views
 from mapa_train.models.blocks.view_plane import view_plane_uv
 from mapa_train.models.blocks.vit_encoder import VisionTransformer
-from mapa_train.models.geometry import normalize, rays_from_intrinsics
+from mapa_train.models.geometry import normalize, normalized_to_pixel_intrinsics, rays_from_intrinsics
 from mapa_train.models.moge2.config import MoGe2Config
 from mapa_train.models.moge2.conv_stack import ConvStack
 from mapa_train.models.moge2.recover import normalized_intrinsics, recover_focal_shift
-from wai.errors import WaiFormatError
 
 UV_CHANNELS = 2
 PYRAMID_LEVELS = 5
@@ -78,7 +78,7 @@ class MoGe2(nn.Module):
         head = config.pred_head
         dims = list(head.neck_dims)
         if len(dims) != PYRAMID_LEVELS or len(head.resamplers) != PYRAMID_LEVELS - 1:
-            raise ValueError(
+            raise MapaConfigError(
                 f"MoGe-2 needs {PYRAMID_LEVELS} pyramid widths and {PYRAMID_LEVELS - 1} resamplers"
             )
         self.encoder = MoGeEncoder(config)
@@ -120,7 +120,7 @@ class MoGe2(nn.Module):
         batch, _, height, width = image.shape
         rows, cols = token_grid(height, width, num_tokens)
         if rows < 1 or cols < 1:
-            raise WaiFormatError(
+            raise MapaInputError(
                 f"MoGe-2: {num_tokens} tokens give an empty grid for a {height}x{width} image"
             )
         features, cls_token = self.encoder(image, rows, cols)
@@ -153,7 +153,7 @@ class MoGe2(nn.Module):
         `pts3d_cam`, `depth_z`, `ray_directions`, `depth_along_ray`, identity `cam_trans` / `cam_quats`, normalised
         `intrinsics`, `non_ambiguous_mask` (mask > 0.5 and depth > 0) and `non_ambiguous_mask_logits`."""
         if len(views) != 1:
-            raise WaiFormatError(f"MoGe-2 is single-view: got {len(views)} views, expected 1")
+            raise MapaInputError(f"MoGe-2 is single-view: got {len(views)} views, expected 1")
         patch = self.encoder.backbone.patch_size
         image = stack_views(views, "MoGe2", patch)[:, 0]
         batch, _, height, width = image.shape
@@ -161,8 +161,7 @@ class MoGe2(nn.Module):
         points, mask = pred["points"], pred["mask"] > 0.5
         focal, shift = recover_focal_shift(points.detach(), mask)
         intrinsics = normalized_intrinsics(focal, width / height).to(points.dtype)
-        scale = torch.tensor([width, height, 1.0], dtype=points.dtype, device=points.device)[None, :, None]
-        rays = rays_from_intrinsics(intrinsics * scale, height, width)
+        rays = rays_from_intrinsics(normalized_to_pixel_intrinsics(intrinsics, height, width), height, width)
         metric = pred["metric_scale"][:, None, None, None]
         depth_z = (points[..., 2:3] + shift[:, None, None, None]) * metric
         pts = rays / rays[..., 2:3] * depth_z

@@ -1,4 +1,4 @@
-"""The π³ network and its loss-facing wrapper.
+"""The π³ network and its reference-style wrapper.
 
 No view is special: register tokens are shared by all frames and no view embedding exists, so permuting the input
 views permutes the outputs (the output world frame is π³'s own). Module names equal the official state-dict keys
@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks import adaptors
 from mapa_train.models.blocks.frame_global_attention import frame_attention, global_attention
 from mapa_train.models.blocks.image_views import IMAGENET_MEAN, IMAGENET_STD, View, stack_views
@@ -36,7 +37,7 @@ class Pi3(nn.Module):
         dec, heads = config.info_sharing, config.pred_head
         dim = config.encoder.embed_dim
         if dec.depth < 2 or dec.depth % 2:
-            raise ValueError(f"the π³ decoder needs an even depth ≥ 2, got {dec.depth}")
+            raise MapaConfigError(f"the π³ decoder needs an even depth ≥ 2, got {dec.depth}")
         self.encoder = VisionTransformer(config.encoder)
         self.patch_size = config.encoder.patch_size
         self.rope = RotaryEmbedding2D(dec.rope_base)

@@ -98,8 +98,8 @@ class VGGTHeadsConfig:
         dpt_features: DPT fusion width.
         dpt_out_channels: per-level widths after the 1×1 projections.
         dpt_layers: aggregator iterations tapped by the DPT heads (4 entries).
-        point_head: build the world-point head (the loss-facing wrapper does not use it).
-        track_head: build the track head (`VGGT.track`; the loss-facing wrapper does not use it).
+        point_head: build the world-point head (`forward(views)` does not use it).
+        track_head: build the track head (`VGGT.track`; `forward(views)` does not use it).
         track: the track head's architecture.
         gradient_checkpointing: checkpoint the DPT projections and RefineNet blocks (and the tracker's blocks).
     """

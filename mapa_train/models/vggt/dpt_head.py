@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 from mapa_train.models.blocks.dpt_head import FeatureFusionBlock
 from mapa_train.models.blocks.view_plane import add_uv_embedding
@@ -67,9 +68,9 @@ class VGGTDPTHead(nn.Module):
     ) -> None:
         super().__init__()
         if len(out_channels) != 4:
-            raise ValueError(f"the DPT head needs 4 level widths, got {list(out_channels)}")
+            raise MapaConfigError(f"the DPT head needs 4 level widths, got {list(out_channels)}")
         if down_ratio < 1:
-            raise ValueError(f"down_ratio must be >= 1, got {down_ratio}")
+            raise MapaConfigError(f"down_ratio must be >= 1, got {down_ratio}")
         self.gradient_checkpointing = gradient_checkpointing
         self.feature_only = output_dim is None
         self.down_ratio = down_ratio

@@ -1,7 +1,7 @@
-"""The VGGT network and its loss-facing wrapper.
+"""The VGGT network and its reference-style wrapper.
 
-`predict(images)` returns VGGT's native outputs; `forward(views)` turns them into the per-view dict the losses
-consume (same keys as MapAnything where meaningful); `track(images, query_points)` follows points of the first view
+`predict(images)` returns VGGT's native outputs; `forward(views)` turns them into the reference wrapper's per-view
+dict (same keys as MapAnything where meaningful); `track(images, query_points)` follows points of the first view
 through all views. Module names equal the official state-dict prefixes (`aggregator`, `camera_head`, `depth_head`,
 `point_head`, `track_head`).
 """
@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError, MapaInputError
 from mapa_train.models.blocks.image_views import View, stack_views
 from mapa_train.models.geometry import invert_pose, rays_from_intrinsics, rotmat_to_quat, transform_points
 from mapa_train.models.vggt.aggregator import Aggregator
@@ -22,7 +23,6 @@ from mapa_train.models.vggt.config import VGGTConfig
 from mapa_train.models.vggt.dpt_head import VGGTDPTHead
 from mapa_train.models.vggt.track_head import TrackHead
 from mapa_train.models.vggt.tracker import TrackEstimate
-from wai.errors import WaiFormatError
 
 
 def activate_dense(raw: torch.Tensor, activation: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,7 +50,7 @@ class VGGT(nn.Module):
         if len(heads.dpt_layers) != 4 or not all(
             0 <= i < config.info_sharing.depth for i in heads.dpt_layers
         ):
-            raise ValueError(
+            raise MapaConfigError(
                 f"dpt_layers {heads.dpt_layers} must be 4 indices below {config.info_sharing.depth}"
             )
         self.aggregator = Aggregator(config.encoder, config.info_sharing)
@@ -93,7 +93,7 @@ class VGGT(nn.Module):
         logits: bool,
     ) -> TrackEstimate:
         if not hasattr(self, "track_head"):
-            raise WaiFormatError(f"{self.config.name} was built without a track head (pred_head.track_head)")
+            raise MapaInputError(f"{self.config.name} was built without a track head (pred_head.track_head)")
         tapped = [tokens[i].float() for i in self.config.pred_head.dpt_layers]
         start = self.aggregator.patch_start_idx
         patch = self.aggregator.patch_embed.patch_size

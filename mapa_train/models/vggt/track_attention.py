@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 from mapa_train.models.blocks.mlp import Mlp
 
@@ -23,7 +24,7 @@ class PackedAttention(nn.Module):
     def __init__(self, dim: int, num_heads: int) -> None:
         super().__init__()
         if dim % num_heads:
-            raise ValueError(f"attention width {dim} is not divisible by {num_heads} heads")
+            raise MapaConfigError(f"attention width {dim} is not divisible by {num_heads} heads")
         self.num_heads = num_heads
         self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim))

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.vggt.config import VGGTTrackHeadConfig
 from mapa_train.models.vggt.dpt_head import VGGTDPTHead
 from mapa_train.models.vggt.tracker import TrackEstimate, TrackPredictor
-from wai.errors import WaiFormatError
 
 
 class TrackHead(nn.Module):
@@ -63,12 +63,12 @@ class TrackHead(nn.Module):
     ) -> TrackEstimate:
         batch, views = tapped[0].shape[:2]
         if query_points.ndim != 3 or query_points.shape[0] != batch or query_points.shape[-1] != 2:
-            raise WaiFormatError(
+            raise MapaInputError(
                 f"VGGT.track: query_points must be (B={batch}, N, 2) pixel (x, y) in the first view, "
                 f"got {tuple(query_points.shape)}"
             )
         if iterations is not None and iterations < 1:
-            raise WaiFormatError(
+            raise MapaInputError(
                 f"VGGT.track needs at least one refinement pass, got iterations={iterations}"
             )
         fmaps = self.feature_extractor(tapped, patch_start_idx, image_size, patch)

@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from wai.errors import WaiFormatError
+from mapa_train.errors import MapaConfigError, MapaInputError
 
 Padding = Literal["zeros", "border"]  # `grid_sample` padding modes used here
 
@@ -42,7 +42,7 @@ def grid_sincos_embedding(
     Channels: sin then cos of x·ω, then sin then cos of y·ω, with ω_k = 10000^(-k/(dim/4)), k < dim/4.
     """
     if dim % 4:
-        raise ValueError(f"grid embedding width must be divisible by 4, got {dim}")
+        raise MapaConfigError(f"grid embedding width must be divisible by 4, got {dim}")
     quarter = dim // 4
     omega = 1.0 / 10000.0 ** (torch.arange(quarter, device=device, dtype=torch.float32) / quarter)
     ys, xs = torch.meshgrid(
@@ -61,7 +61,7 @@ def motion_embedding(flows: torch.Tensor, dim: int) -> torch.Tensor:
     """flows `(…, 2)` -> `(…, 2·dim)`: per axis, `dim` channels alternating sin and cos of the flow times
     frequencies 1000·k/dim for even k < dim (x's channels, then y's)."""
     if dim % 2:
-        raise ValueError(f"motion embedding width must be even, got {dim}")
+        raise MapaConfigError(f"motion embedding width must be even, got {dim}")
     freqs = torch.arange(0, dim, 2, device=flows.device, dtype=torch.float32) * (1000.0 / dim)
     parts = []
     for axis in (0, 1):
@@ -83,7 +83,7 @@ class CorrelationPyramid:
         for _ in range(levels - 1):
             batch, frames, channels, height, width = self.pyramid[-1].shape
             if min(height, width) < 2:
-                raise WaiFormatError(
+                raise MapaInputError(
                     f"VGGT track head: a {levels}-level correlation pyramid cannot halve feature maps of "
                     f"{tuple(fmaps.shape[-2:])} {levels - 1} times; expected larger images or fewer levels"
                 )

@@ -7,11 +7,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from mapa_train.errors import MapaCheckpointError, MapaInputError
 from mapa_train.models.pretrained import load_official_checkpoint
 from mapa_train.models.registry import build_model, count_parameters
 from mapa_train.models.weights import load_pretrained, save_pretrained
 from tests.mapa_train.models.official_layouts import moge2_keys, pi3_keys, vggt_keys
-from wai.errors import WaiFormatError
 
 COMMON = {"pts3d", "pts3d_cam", "ray_directions", "depth_along_ray", "depth_z", "cam_trans", "cam_quats"}
 TINY = ["vggt_tiny", "pi3_tiny", "moge2_tiny"]
@@ -235,7 +235,7 @@ def test_strict_official_load_fails_loudly(tmp_path, name: str) -> None:
     official["unknown.weight"] = torch.zeros(2)
     path = tmp_path / "broken.pth"
     torch.save(official, path)
-    with pytest.raises(WaiFormatError, match=r"1 missing: .*1 unexpected: unknown\.weight"):
+    with pytest.raises(MapaCheckpointError, match=r"1 missing: .*1 unexpected: unknown\.weight"):
         load_official_checkpoint(model, path, strict=True)
     report = load_official_checkpoint(model, path, strict=False)
     assert report.unexpected == ["unknown.weight"]
@@ -244,7 +244,7 @@ def test_strict_official_load_fails_loudly(tmp_path, name: str) -> None:
 @pytest.mark.parametrize("name", TINY)
 def test_bad_inputs_are_reported(tiny_models, name: str) -> None:
     model = tiny_models[name]
-    with pytest.raises(WaiFormatError, match="multiple of the patch"):
+    with pytest.raises(MapaInputError, match="multiple of the patch"):
         model([{"img": torch.rand(1, 3, 30, 42)}])
-    with pytest.raises(WaiFormatError, match="no 'img'"):
+    with pytest.raises(MapaInputError, match="no 'img'"):
         model([{"image": torch.rand(1, 3, 28, 42)}])

@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from mapa_train.errors import MapaCheckpointError, MapaWeightsNotFoundError
 from mapa_train.models.blocks.vit_encoder import VisionTransformer, ViTConfig
 from mapa_train.models.key_mapping import mapanything_to_reference_layout
 from mapa_train.models.pretrained import (
@@ -20,8 +21,7 @@ from mapa_train.models.pretrained import (
     map_hf_dinov2_to_hub,
     official_hub_files,
 )
-from mapa_train.models.registry import build_model
-from wai.errors import WaiFileNotFoundError, WaiFormatError
+from mapa_train.models.registry import MODELS, build_model
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
@@ -145,9 +145,9 @@ def test_qkv_is_concatenated_query_key_value() -> None:
 
 
 def test_unknown_or_incomplete_hf_keys_raise() -> None:
-    with pytest.raises(WaiFormatError, match="unexpected key 'encoder.layer.0.adapter.weight'"):
+    with pytest.raises(MapaCheckpointError, match="unexpected key 'encoder.layer.0.adapter.weight'"):
         map_hf_dinov2_to_hub({"encoder.layer.0.adapter.weight": torch.zeros(1)})
-    with pytest.raises(WaiFormatError, match="layer 0: attention weight lacks key, value"):
+    with pytest.raises(MapaCheckpointError, match="layer 0: attention weight lacks key, value"):
         map_hf_dinov2_to_hub({"encoder.layer.0.attention.attention.query.weight": torch.zeros(2, 2)})
 
 
@@ -166,7 +166,7 @@ def test_torch_hub_cache_is_preferred(hf_cache: Path, tmp_path: Path) -> None:
 
 def test_missing_everywhere_names_both_caches(hf_cache: Path) -> None:
     vit = VisionTransformer(ViTConfig(embed_dim=32, depth=1, num_heads=2, img_size=56))
-    with pytest.raises(WaiFileNotFoundError, match=r"dinov2_vitl14_pretrain\.pth.*facebook/dinov2-large"):
+    with pytest.raises(MapaWeightsNotFoundError, match=r"dinov2_vitl14_pretrain\.pth.*facebook/dinov2-large"):
         init_encoder_from_dinov2(vit)
     assert find_in_hf_cache(HubFile("facebook/dinov2-large", "model.safetensors")) is None
 
@@ -174,7 +174,7 @@ def test_missing_everywhere_names_both_caches(hf_cache: Path) -> None:
 def test_missing_huggingface_hub_is_a_clear_error(hf_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
     vit = VisionTransformer(ViTConfig(embed_dim=32, depth=1, num_heads=2, img_size=56))
-    with pytest.raises(WaiFileNotFoundError, match=r"needs huggingface_hub \(pip install"):
+    with pytest.raises(MapaWeightsNotFoundError, match=r"needs huggingface_hub \(pip install"):
         init_encoder_from_dinov2(vit)
 
 
@@ -198,7 +198,7 @@ def test_official_mapanything_checkpoint_from_hf_cache(hf_cache: Path) -> None:
 
 
 def test_official_checkpoint_missing_from_cache_names_the_repo(hf_cache: Path) -> None:
-    with pytest.raises(WaiFileNotFoundError, match=r"facebook/VGGT-1B/model\.safetensors.*hf_hub"):
+    with pytest.raises(MapaWeightsNotFoundError, match=r"facebook/VGGT-1B/model\.safetensors.*hf_hub"):
         load_official_checkpoint(build_model("vggt_tiny"))
 
 
@@ -206,3 +206,29 @@ def test_v1_prefers_its_own_repo() -> None:
     v1 = official_hub_files(build_model("mapanything_v1", device="meta"))
     v11 = official_hub_files(build_model("mapanything_v1.1", device="meta"))
     assert v1[0].repo_id == "facebook/map-anything-v1" and v11[0].repo_id == "facebook/map-anything"
+
+
+@pytest.mark.parametrize(
+    ("name", "repo"),
+    [("moge2_vitl_normal", "Ruicheng/moge-2-vitl-normal"), ("moge2_vitl", "Ruicheng/moge-2-vitl")],
+)
+def test_moge2_variants_look_up_the_repo_of_their_own_architecture(name: str, repo: str) -> None:
+    files = official_hub_files(build_model(name, device="meta"))
+    assert [f.repo_id for f in files] == [repo]
+    assert f"({repo})" in MODELS[name].description  # the registry names the same repo
+
+
+def test_moge2_normal_checkpoint_comes_from_the_normal_repo(hf_cache: Path) -> None:
+    torch.manual_seed(0)
+    source = build_model("moge2_tiny")  # has the normal head
+    state = {k: torch.randn_like(v) for k, v in source.state_dict().items()}
+    plain = _put_in_cache(hf_cache, "Ruicheng/moge-2-vitl", "model.pt", {})
+    torch.save({"model_config": {}, "model": state}, plain)  # the other architecture's repo is not used
+    with pytest.raises(MapaWeightsNotFoundError, match=r"Ruicheng/moge-2-vitl-normal/model\.pt"):
+        load_official_checkpoint(build_model("moge2_tiny"))
+    released = _put_in_cache(hf_cache, "Ruicheng/moge-2-vitl-normal", "model.pt", {})
+    torch.save({"model_config": {}, "model": state}, released)
+    target = build_model("moge2_tiny")
+    assert load_official_checkpoint(target).ok
+    for key, value in target.state_dict().items():
+        torch.testing.assert_close(value, state[key], atol=0, rtol=0, msg=key)

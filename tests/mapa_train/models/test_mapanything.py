@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 import torch
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.blocks.multiview_transformer import MultiViewTransformerConfig
 from mapa_train.models.mapanything.config import mapanything_tiny
 from mapa_train.models.mapanything.model import MapAnything, compose_outputs
 from mapa_train.models.mapanything.task import get_task
 from tests.mapa_train.models.conftest import make_views
-from wai.errors import WaiFormatError
 
 KEYS = {
     "pts3d", "pts3d_cam", "ray_directions", "depth_along_ray", "cam_trans", "cam_quats", "conf",
@@ -93,14 +93,14 @@ def test_missing_pose_on_other_view_and_missing_metric_flag(tiny: MapAnything) -
 def test_view0_without_pose_is_a_clear_error(tiny: MapAnything) -> None:
     views = make_views(2)
     del views[0]["camera_pose_quats"]
-    with pytest.raises(WaiFormatError, match="view 0 lacks camera_pose"):
+    with pytest.raises(MapaInputError, match="view 0 lacks camera_pose"):
         tiny(views, task=get_task("pass_through"))
 
 
 def test_bad_image_sizes_are_reported(tiny: MapAnything) -> None:
     views = make_views(2)
     views[1]["img"] = torch.randn(2, 3, 56, 56)
-    with pytest.raises(WaiFormatError, match="view 1 image shape"):
+    with pytest.raises(MapaInputError, match="view 1 image shape"):
         tiny(views)
 
 
@@ -142,3 +142,11 @@ def test_ablation_variants_run(variant: dict) -> None:
     sum(o["pts3d"].mean() for o in out).backward()
     if "info_sharing" in variant and variant["info_sharing"].dim == 64:
         assert "proj_embed.weight" not in model.info_sharing.state_dict()
+
+
+@pytest.mark.parametrize("missing", [0, 1])
+def test_a_view_without_img_is_named_before_any_image_is_read(tiny: MapAnything, missing: int) -> None:
+    views = make_views(2)
+    del views[missing]["img"]
+    with pytest.raises(MapaInputError, match=f"view {missing} has no 'img'"):
+        tiny(views)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.blocks.view_plane import view_plane_uv
 from mapa_train.models.moge2.model import token_grid
 from mapa_train.models.moge2.recover import normalized_intrinsics, recover_focal_shift
 from mapa_train.models.registry import build_model
-from wai.errors import WaiFormatError
 
 
 def test_token_grid_matches_reference_truncation() -> None:
@@ -70,5 +70,5 @@ def test_wrapper_points_project_through_the_intrinsics() -> None:
 
 def test_more_than_one_view_is_refused() -> None:
     model = build_model("moge2_tiny")
-    with pytest.raises(WaiFormatError, match="single-view: got 2 views"):
+    with pytest.raises(MapaInputError, match="single-view: got 2 views"):
         model([{"img": torch.rand(1, 3, 28, 28)}] * 2)

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from mapa_train.errors import MapaInputError
 from mapa_train.models.geometry import fov_from_focal, quat_to_rotmat, rotmat_to_quat
 from mapa_train.models.registry import build_model
 from mapa_train.models.vggt.aggregator import first_frame_tokens
@@ -19,7 +20,6 @@ from mapa_train.models.vggt.track_sampling import (
     motion_embedding,
     sample_points,
 )
-from wai.errors import WaiFormatError
 
 
 def test_pose_encoding_to_camera() -> None:
@@ -152,15 +152,15 @@ def test_track_head_checkpointing_gives_equal_gradients() -> None:
 def test_track_input_errors() -> None:
     model = build_model("vggt_tiny")
     images = torch.rand(1, 2, 3, 28, 42)
-    with pytest.raises(WaiFormatError, match=r"query_points must be \(B=1, N, 2\)"):
+    with pytest.raises(MapaInputError, match=r"query_points must be \(B=1, N, 2\)"):
         model.track(images, torch.rand(2, 3, 2))
-    with pytest.raises(WaiFormatError, match="at least one refinement pass"):
+    with pytest.raises(MapaInputError, match="at least one refinement pass"):
         model.track(images, torch.rand(1, 3, 2), iterations=0)
-    with pytest.raises(WaiFormatError, match="cannot halve feature maps"):
+    with pytest.raises(MapaInputError, match="cannot halve feature maps"):
         build_model("vggt_tiny", {"pred_head.track.corr_levels": 6}).track(images, torch.rand(1, 3, 2))
     without = build_model("vggt_tiny", {"pred_head.track_head": False})
     assert not any(k.startswith("track_head.") for k in without.state_dict())
-    with pytest.raises(WaiFormatError, match="without a track head"):
+    with pytest.raises(MapaInputError, match="without a track head"):
         without.track(images, torch.rand(1, 3, 2))
 
 

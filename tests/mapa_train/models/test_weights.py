@@ -6,6 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from mapa_train.errors import MapaCheckpointError, MapaWeightsNotFoundError
 from mapa_train.models.blocks.vit_encoder import VisionTransformer, ViTConfig
 from mapa_train.models.key_mapping import map_mapanything_state_dict, mapanything_to_reference_layout
 from mapa_train.models.mapanything.task import get_task
@@ -22,7 +23,6 @@ from mapa_train.models.weights import (
     save_pretrained,
 )
 from tests.mapa_train.models.conftest import make_views
-from wai.errors import WaiFileNotFoundError, WaiFormatError
 
 
 def _randomised(name: str) -> torch.nn.Module:
@@ -54,9 +54,9 @@ def test_save_and_load_round_trip(tmp_path) -> None:
 
 
 def test_missing_weight_file_names_the_path(tmp_path) -> None:
-    with pytest.raises(WaiFileNotFoundError, match=r"nope\.safetensors.*facebook/map-anything"):
+    with pytest.raises(MapaWeightsNotFoundError, match=r"nope\.safetensors.*facebook/map-anything"):
         load_official_checkpoint(build_model("mapanything_tiny"), tmp_path / "nope.safetensors")
-    with pytest.raises(WaiFileNotFoundError, match="config.json"):
+    with pytest.raises(MapaWeightsNotFoundError, match="config.json"):
         load_pretrained(tmp_path)
 
 
@@ -101,7 +101,7 @@ def test_strict_load_fails_loudly_and_reports() -> None:
     state = map_mapanything_state_dict(dict(model.state_dict()))
     del state["scale_token"]
     state["extra.weight"] = torch.zeros(1)
-    with pytest.raises(WaiFormatError, match=r"1 missing: scale_token.*1 unexpected: extra\.weight"):
+    with pytest.raises(MapaCheckpointError, match=r"1 missing: scale_token.*1 unexpected: extra\.weight"):
         load_state_dict_with_report(model, state, strict=True)
     report = load_state_dict_with_report(model, state, strict=False)
     assert report.missing == ["scale_token"] and report.unexpected == ["extra.weight"]
@@ -110,7 +110,7 @@ def test_strict_load_fails_loudly_and_reports() -> None:
 def test_read_checkpoint_rejects_pickled_objects(tmp_path) -> None:
     path = tmp_path / "evil.pth"
     torch.save({"model": {"w": torch.zeros(1)}, "obj": object()}, path)
-    with pytest.raises(WaiFormatError, match="weights_only=True"):
+    with pytest.raises(MapaCheckpointError, match="weights_only=True"):
         read_checkpoint(path)
 
 
@@ -127,7 +127,7 @@ def test_dinov2_init_from_local_file(tmp_path) -> None:
     torch.testing.assert_close(
         model.encoder.model.blocks[1].mlp.fc1.weight, hub_like.blocks[1].mlp.fc1.weight
     )
-    with pytest.raises(WaiFileNotFoundError, match="dl.fbaipublicfiles.com"):
+    with pytest.raises(MapaWeightsNotFoundError, match="dl.fbaipublicfiles.com"):
         init_encoder_from_dinov2(model.encoder.model, tmp_path / "absent.pth")
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from mapa_train.errors import MapaConfigError
 from mapa_train.models.blocks.view_plane import view_plane_uv
 from mapa_train.models.geometry import fov_from_focal
 from mapa_train.models.moge2.recover import focal_from_fov_x, recover_focal_shift
@@ -21,7 +22,6 @@ from mapa_train.stages.moge2_infer import (
     model_input_size,
     resize_prediction,
 )
-from wai.errors import WaiStageError
 
 
 class PinholeStandIn(nn.Module):
@@ -148,9 +148,9 @@ def test_resolve_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto").type in ("cpu", "mps")
-    with pytest.raises(WaiStageError, match="no CUDA device"):
+    with pytest.raises(MapaConfigError, match="no CUDA device"):
         resolve_device("cuda")
-    with pytest.raises(WaiStageError, match="not a torch device"):
+    with pytest.raises(MapaConfigError, match="not a torch device"):
         resolve_device("gpu-please")
 
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 import wai
 from cli.mapa_train_cli import main as mapa_train_main
 from cli.wai_cli import main as wai_main
+from mapa_train.errors import MapaCheckpointError, MapaConfigError, MapaWeightsNotFoundError
 from mapa_train.models.registry import build_model
 from mapa_train.models.weights import save_pretrained
 from mapa_train.stages.moge2 import (
@@ -27,7 +28,6 @@ from mapa_train.stages.moge2 import (
     predict_moge2,
     reset_scene,
 )
-from wai.errors import WaiFileNotFoundError, WaiStageError
 from wai.stages import ProcessLog
 
 WIDTH, HEIGHT, FRAMES = 64, 48, 3
@@ -135,7 +135,7 @@ def test_missing_weights_is_a_clear_error(root: Path, tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "MoGe-2 weights not found" in result.output and str(missing) in result.output
     assert not (sorted(root.iterdir())[0] / "moge").exists()
-    with pytest.raises(WaiFileNotFoundError, match="weights not found"):
+    with pytest.raises(MapaWeightsNotFoundError, match="weights not found"):
         predict_moge2(root, missing, progress=False)
 
 
@@ -190,14 +190,14 @@ def test_official_checkpoint_file_loads_into_the_named_variant(tmp_path: Path) -
         torch.testing.assert_close(loaded.state_dict()[name], tensor)
     assert not loaded.training
     assert load_moge2(tmp_path, "moge2_tiny").config.name == "moge2_tiny"  # a folder holding model.pt
-    with pytest.raises(WaiStageError, match="not a MoGe-2 variant"):
+    with pytest.raises(MapaConfigError, match="not a MoGe-2 variant"):
         load_moge2(path, "vggt_tiny")
 
 
 def test_bad_settings_fail_before_any_scene(root: Path, weights: Path) -> None:
-    with pytest.raises(WaiStageError, match="not a MoGe-2 variant"):
+    with pytest.raises(MapaConfigError, match="not a MoGe-2 variant"):
         predict_moge2(root, weights, model_name="pi3_tiny", progress=False)
-    with pytest.raises(WaiStageError, match="batch_size"):
+    with pytest.raises(MapaConfigError, match="batch_size"):
         predict_moge2(root, weights, batch_size=0, progress=False)
     result = _predict(root, weights, "--device", "tpu-9")
     assert result.exit_code != 0 and "not a torch device" in result.output
@@ -216,3 +216,40 @@ def test_cli_module_stays_light() -> None:
     code = "import sys, cli.mapa_train_cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("model.pt", b"\x00garbage, not a torch file", "torch.load"),
+        ("model.safetensors", b"\xff" * 64, "safetensors"),
+    ],
+)
+def test_an_unreadable_weight_file_is_reported_once_before_any_scene(
+    root: Path, tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = _predict(root, bad, "--model", "moge2_tiny")
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: MoGe-2 weights:"), result.output
+    assert str(bad) in lines[0] and reason in lines[0]
+    assert "expected a folder written by save_pretrained, or an official MoGe-2 model.pt" in lines[0]
+    for scene in root.iterdir():
+        assert not (scene / "moge").exists() and "moge" not in ProcessLog(scene).read()
+
+
+def test_a_weight_file_of_another_architecture_is_reported_before_any_scene(
+    root: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.pt"
+    torch.save({"model": _tiny(normal_head=False).state_dict()}, path)
+    with pytest.raises(
+        MapaCheckpointError, match=r"do not fit the moge2_tiny model \(.*missing: normal_head"
+    ):
+        predict_moge2(root, path, model_name="moge2_tiny", progress=False)
+    folder = save_pretrained(build_model("pi3_tiny"), tmp_path / "pi3")
+    with pytest.raises(MapaCheckpointError, match="the folder holds a pi3 model"):
+        predict_moge2(root, folder, progress=False)
+    assert not any((scene / "moge").exists() for scene in root.iterdir())
