@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,39 @@ def atomic_path(target: str | os.PathLike, fsync: bool = True) -> Iterator[Path]
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def atomic_copy_or_link(
+    source: str | os.PathLike, target: str | os.PathLike, mode: str = "copy", fsync: bool = True
+) -> Path:
+    """Put `source` at `target` as a copy, a symlink (to the absolute source) or a hard link, atomically.
+
+    The copy or link is made under a temporary name beside `target` and renamed onto it, so `target` is at every
+    moment either absent, its old self, or complete. A failure leaves no temporary behind.
+    """
+    source, target = Path(source), Path(target)
+    if mode not in ("copy", "symlink", "hardlink"):
+        raise ValueError(f"mode must be 'copy', 'symlink' or 'hardlink', got {mode!r}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{TMP_MARKER}{uuid.uuid4().hex[:12]}-{target.name}")
+    try:
+        if mode == "symlink":
+            tmp.symlink_to(source.resolve())
+        elif mode == "hardlink":
+            os.link(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+            if fsync:
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        if fsync:
+            _fsync_dir(target.parent)
+    finally:
+        # lexists: a symlink temporary may dangle; rename of two hard links to one file leaves the source name
+        if os.path.lexists(tmp):
+            tmp.unlink()
+    return target
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes, fsync: bool = True) -> None:

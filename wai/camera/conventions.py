@@ -103,6 +103,34 @@ def is_rotation(R: np.ndarray, atol: float = DEFAULT_ROTATION_ATOL) -> np.ndarra
     return bool(ok) if np.ndim(ok) == 0 else ok
 
 
+def pose_faults(T: np.ndarray, atol: float = DEFAULT_ROTATION_ATOL) -> list[str]:
+    """What is wrong with one cam2world pose, as messages (empty when it is a rigid transform).
+
+    The one set of pose rules, shared by the writers and `wai validate`: a (4, 4) matrix of finite numbers whose
+    rotation block is orthonormal with det +1 within `atol` (max |R R^T - I| and |det R - 1|) and whose last row
+    is (0, 0, 0, 1) within `atol`.
+    """
+    pose = np.asarray(T, dtype=np.float64)
+    if pose.shape != (4, 4):
+        return [f"expected a 4x4 matrix, got shape {pose.shape}"]
+    if not np.all(np.isfinite(pose)):
+        return ["expected finite numbers, found NaN or infinity"]
+    faults = []
+    rotation = pose[:3, :3]
+    err = float(orthonormality_error(rotation))
+    det = float(np.linalg.det(rotation))
+    if err > atol or abs(det - 1.0) > atol:
+        kind = "a reflection (det < 0)" if det < 0 else "not a rotation"
+        faults.append(
+            f"rotation part is {kind}: max |R R^T - I| = {err:.3g}, det(R) = {det:.6g} "
+            f"(expected orthonormal with det +1 within {atol:g})"
+        )
+    bottom = pose[3]
+    if np.abs(bottom - np.array([0.0, 0.0, 0.0, 1.0])).max() > atol:
+        faults.append(f"last row is {bottom.tolist()}, expected [0, 0, 0, 1]")
+    return faults
+
+
 def orthonormalize(R: np.ndarray) -> np.ndarray:
     """The nearest proper rotation (in Frobenius norm) to each (..., 3, 3) matrix, via SVD."""
     rot = _rotations(R)

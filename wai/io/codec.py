@@ -26,6 +26,8 @@ class Codec(abc.ABC):
         can_store: False for read-only codecs.
         renames_on_store: True when `store` writes to a different name than the one requested (`mmap` adds the
             array shape), so callers must record the returned path.
+        per_pixel: True for raster formats whose arrays are (H, W) or (H, W, C) images of a frame, so writers can
+            check their size against the frame's camera.
     """
 
     name: ClassVar[str]
@@ -33,6 +35,7 @@ class Codec(abc.ABC):
     description: ClassVar[str]
     can_store: ClassVar[bool] = True
     renames_on_store: ClassVar[bool] = False
+    per_pixel: ClassVar[bool] = False
 
     @abc.abstractmethod
     def load(self, path: Path, **options: Any) -> Any:

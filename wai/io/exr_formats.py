@@ -1,7 +1,9 @@
 """The EXR-backed formats: `depth`, `scalar` and `normals` (spec 2.3).
 
 - `depth`: (H, W) float32 z-depth, stored as half float by default like the reference (relative rounding error
-  <= 2^-11, largest finite value 65504); `precision="float32"` keeps it exact.
+  <= 2^-11, largest finite value 65504); `precision="float32"` keeps it exact. 0 marks an invalid pixel, so a
+  stored depth map holds only finite values >= 0: NaN and infinity are refused (or, with ``nonfinite="zero"``,
+  written as 0; `zero_nonfinite` does that and counts them), and negative depths are refused.
 - `scalar`: float32 with any channel count, stored as float32.
 - `normals`: (H, W, 3) unit vectors (or zero for no normal), stored as float32, x in channel `B`, z in `R`.
 """
@@ -9,7 +11,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,10 +46,51 @@ def _check_half_range(array: np.ndarray, path: Path, fmt: str) -> None:
         )
 
 
+NonFinite = Literal["error", "zero"]
+
+
+def zero_nonfinite(depth: np.ndarray) -> tuple[np.ndarray, int]:
+    """`depth` with NaN and +-inf replaced by 0 (invalid), and how many pixels were replaced.
+
+    The input is not modified; without any non-finite pixel it is returned as is.
+    """
+    bad = ~np.isfinite(depth)
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return depth, 0
+    return np.where(bad, np.zeros((), depth.dtype), depth), count
+
+
+def _check_depth_values(array: np.ndarray, nonfinite: NonFinite, path: Path, fmt: str) -> np.ndarray:
+    """Apply the depth value rules: finite (or zeroed when `nonfinite` is "zero") and never negative."""
+    if nonfinite not in ("error", "zero"):
+        raise format_error(path, fmt, f"nonfinite must be 'error' or 'zero', got {nonfinite!r}")
+    cleaned, count = zero_nonfinite(array)
+    if count and nonfinite == "error":
+        raise format_error(
+            path,
+            fmt,
+            f"{count} of {array.size} pixels are NaN or infinite; depth marks invalid pixels with 0 "
+            "(replace them, or pass nonfinite='zero')",
+        )
+    negative = np.argwhere(cleaned < 0)
+    if len(negative):
+        row, col = (int(v) for v in negative[0])
+        raise format_error(
+            path,
+            fmt,
+            f"{len(negative)} pixels have negative depth (first at row {row}, column {col}: "
+            f"{float(cleaned[row, col]):g}); expected z-depth >= 0, with 0 for invalid pixels",
+        )
+    return cleaned
+
+
 class DepthCodec(Codec):
-    """Depth map. Options: store `precision` ("half" default, or "float32")."""
+    """Depth map. Options: store `precision` ("half" default, or "float32") and `nonfinite` ("error" default, or
+    "zero" to write NaN and infinity as 0)."""
 
     name = "depth"
+    per_pixel = True
     suffixes = (".exr",)
     description = "EXR channel Y (half by default) <-> (H, W) float32 depth"
 
@@ -58,9 +101,12 @@ class DepthCodec(Codec):
             raise format_error(path, self.name, f"expected a one-channel EXR, got {array.shape[2]} channels")
         return array
 
-    def store(self, path: Path, data: Any, precision: Precision = "half") -> Path:
+    def store(
+        self, path: Path, data: Any, precision: Precision = "half", nonfinite: NonFinite = "error"
+    ) -> Path:
         _check_precision(precision, path, self.name)
         array = squeeze_to_2d(_float_array(data, path, self.name), path, self.name)
+        array = _check_depth_values(array, nonfinite, path, self.name)
         if precision == "half":
             _check_half_range(array, path, self.name)
         return write_exr(path, array, precision)
@@ -70,6 +116,7 @@ class ScalarCodec(Codec):
     """Float map with any channel count. Options: store `precision` ("float32" default, or "half")."""
 
     name = "scalar"
+    per_pixel = True
     suffixes = (".exr",)
     description = "EXR (Y; B,G,R; ...) float32 <-> (H, W) or (H, W, C) float32"
 
@@ -105,6 +152,7 @@ class NormalsCodec(Codec):
     """Surface normals: every pixel must have norm ~1 (abs tol 1e-3) or ~0, as the reference checks."""
 
     name = "normals"
+    per_pixel = True
     suffixes = (".exr",)
     description = "EXR B,G,R float32 (x in B, z in R) <-> (H, W, 3) float32 unit normals"
 

@@ -33,6 +33,7 @@ class ImageCodec(Codec):
     """RGB image. Options: load none; store `quality` (JPEG/WebP, default 95), `png_compression` (0-9, default 1)."""
 
     name = "image"
+    per_pixel = True
     suffixes = RASTER_SUFFIXES
     description = "RGB image (PNG/JPEG/WebP) <-> (H, W, 3) uint8 RGB"
 

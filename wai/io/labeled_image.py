@@ -66,6 +66,7 @@ class LabeledImageCodec(Codec):
     """Integer id map. Options: store `form` ("rgb": the reference's colour PNG, "png16": 16-bit grey ids)."""
 
     name = "labeled_image"
+    per_pixel = True
     suffixes = (".png",)
     description = "id map (RGB PNG + id_to_color_mapping chunk, or 16-bit grey PNG) <-> (H, W) int32"
 

@@ -24,6 +24,7 @@ class BinaryCodec(Codec):
     """Boolean mask. Options: store `quality` (only for a .jpg name, default 95)."""
 
     name = "binary"
+    per_pixel = True
     suffixes = RASTER_SUFFIXES
     description = "mask (1- or 8-bit PNG, JPEG) <-> (H, W) bool, True where the stored value > 127"
 

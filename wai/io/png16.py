@@ -27,6 +27,7 @@ class Png16Codec(Codec):
     """
 
     name = "png16"
+    per_pixel = True
     suffixes = (".png",)
     description = "16-bit grey PNG / scale <-> (H, W) float32, 0 = invalid"
 

@@ -5,7 +5,7 @@ from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED, load_scene_meta, sa
 from wai.scene.modalities import ModalityLeaf, nest_modality
 from wai.scene.paths import check_relative, resolve_in_scene
 from wai.scene.scene import CAMERA_KEYS, Frame, Scene, open_scene
-from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec, SceneWriter
+from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec, SceneWriter, WriterSummary
 
 __all__ = [
     "CAMERA_KEYS",
@@ -17,6 +17,7 @@ __all__ = [
     "ModalitySpec",
     "Scene",
     "SceneWriter",
+    "WriterSummary",
     "check_relative",
     "is_scene",
     "iter_scenes",

@@ -21,11 +21,16 @@ from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormat
 from wai.scene.meta import SCENE_META, frame_name_index, load_scene_meta, save_scene_meta
 from wai.scene.modalities import ModalityLeaf, iter_leaves, nest_modality, resolve
 from wai.scene.paths import resolve_in_scene
+from wai.scene.pixels import pixel_size
 
 #: Every key that describes a camera; each one is taken from the frame if present, else from the scene.
 CAMERA_KEYS: tuple[str, ...] = tuple(
     dict.fromkeys(itertools.chain(("camera_model", "w", "h"), *CAMERA_PARAMS.values()))
 )
+
+
+#: Cache key of the camera shared by every frame without camera keys of its own (never a frame index).
+_SCENE_CAMERA = "scene"
 
 
 def _with_location(exc: WaiError, location: str) -> WaiError:
@@ -143,7 +148,7 @@ class Scene:
         self.meta_name = meta_name
         self.frames = FrameSequence(self)
         self._leaf_cache: dict[str, ModalityLeaf] = {}
-        self._camera_cache: dict[int, Camera] = {}
+        self._camera_cache: dict[int | str, Camera] = {}
 
     def __repr__(self) -> str:
         return f"Scene({str(self.path)!r}, frames={len(self)})"
@@ -205,7 +210,9 @@ class Scene:
 
     def camera(self, index: int = 0) -> Camera:
         """The `Camera` of frame `index` (one shared object when the scene has shared intrinsics)."""
-        key = 0 if self.meta.get("shared_intrinsics") and not self._frame_has_camera(index) else index
+        # The scene-level camera and each frame's own camera need distinct keys: frame 0 may override the scene.
+        shared = self.meta.get("shared_intrinsics") and not self._frame_has_camera(index)
+        key = _SCENE_CAMERA if shared else index
         cam = self._camera_cache.get(key)
         if cam is None:
             frame_name = str(self.meta["frames"][index]["frame_name"])
@@ -302,20 +309,31 @@ class Scene:
         target = self.frame(frame)
         codec = io.codec_for(format)
         group, _, method = modality.rpartition("/")
+        # Every check comes before the file is written, so a rejected call leaves nothing behind.
+        if "/" in group or not method or (group and not group.strip("/")):
+            raise WaiFormatError(
+                f"{where(scene=self.name, frame=target.name)}: modality '{modality}': expected 'name' or "
+                "'group/name' (one group level at most)"
+            )
         if frame_key is None:
             frame_key = f"{method}_{group.removeprefix('pred_')}" if group else modality
         if rel_path is None:
             rel_path = f"{modality}/{target.name}{codec.suffixes[0]}"
         path = resolve_in_scene(self.path, rel_path, scene=self.name, frame=target.name, field=frame_key)
+        codec.check_suffix(path, storing=True)
+        if codec.per_pixel and isinstance(data, np.ndarray):
+            size = pixel_size(data, format)
+            if size != target.camera.size:
+                camera = target.camera
+                raise WaiFormatError(
+                    f"{where(scene=self.name, frame=target.name, field=frame_key)}: array of shape {data.shape} is "
+                    f"{size[1]}x{size[0]} (WxH) but the camera is {camera.width}x{camera.height}"
+                )
         written = Path(io.store(path, data, format, **options))
         target.raw[frame_key] = written.relative_to(self.path).as_posix()
         tree = self.meta.setdefault("frame_modalities", {})
         leaf = {"frame_key": frame_key, "format": format}
         if group:
-            if "/" in group:
-                raise WaiFormatError(
-                    f"{where(scene=self.name)}: modality '{modality}': one group level at most"
-                )
             nest_modality(tree, group, method, leaf)
         else:
             tree[modality] = leaf

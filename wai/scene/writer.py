@@ -7,7 +7,6 @@ an error. A reader accepts a scene only once its meta exists, so a crash mid-sce
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,14 @@ from typing import Any, Literal
 import numpy as np
 
 from wai import io
+from wai.atomic import atomic_copy_or_link
 from wai.camera import Camera
-from wai.errors import WaiFormatError, where
+from wai.camera.conventions import pose_faults
+from wai.errors import WaiFileNotFoundError, WaiFormatError, where
+from wai.io.exr_formats import zero_nonfinite
 from wai.scene.meta import FORMAT_VERSION, SCENE_META, save_scene_meta
 from wai.scene.paths import check_relative
+from wai.scene.pixels import pixel_size
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,29 @@ STANDARD_MODALITIES: dict[str, ModalitySpec] = {
 }
 
 LinkMode = Literal["copy", "symlink", "hardlink"]
+
+
+@dataclass(frozen=True)
+class WriterSummary:
+    """What a `SceneWriter` wrote: the frame count and, per frame, how many NaN/inf depth pixels became 0."""
+
+    scene: str
+    frames: int
+    nonfinite_depth: dict[str, int]
+
+    @property
+    def nonfinite_depth_pixels(self) -> int:
+        """Total depth pixels written as 0 because they were NaN or infinite."""
+        return sum(self.nonfinite_depth.values())
+
+    def __str__(self) -> str:
+        text = f"scene '{self.scene}': {self.frames} frame(s)"
+        if self.nonfinite_depth:
+            text += (
+                f"; {self.nonfinite_depth_pixels} NaN/inf depth pixel(s) in {len(self.nonfinite_depth)} frame(s) "
+                "written as 0 (invalid)"
+            )
+        return text
 
 
 class SceneWriter:
@@ -84,6 +110,7 @@ class SceneWriter:
         self._used: dict[str, ModalitySpec] = {}
         self._scene_modalities: dict[str, Any] = {}
         self._names: set[str] = set()
+        self._nonfinite_depth: dict[str, int] = {}
         self._closed = False
         self.scene_dir.mkdir(parents=True, exist_ok=True)
 
@@ -114,6 +141,13 @@ class SceneWriter:
 
         ``writer.add_frame("000003", T, image=rgb, depth=z)`` writes ``images/000003.png`` and
         ``depth/000003.exr``. A `Path` is copied or linked (per `link_mode`) keeping its suffix.
+
+        Everything is checked before the first file is written, and a bad frame raises `WaiFormatError` naming the
+        scene, the frame and the field: the pose, when given, must be rigid (`conventions.pose_faults`), every array of a
+        per-pixel format must have the camera's h x w, and depth must be >= 0. NaN and infinite depth pixels are
+        written as 0 (invalid) and counted in `summary`; a depth map without a single finite pixel is an error (it
+        almost always means a broken source, not a frame without depth). Linked or copied files are not decoded
+        here; `wai validate --deep` checks them.
         """
         name = str(name)
         if name in self._names:
@@ -123,24 +157,30 @@ class SceneWriter:
             raise WaiFormatError(
                 f"{self._loc(frame=name)}: frame names are file stems and may not contain '/'"
             )
-        pose = None if cam2world is None else np.asarray(cam2world, dtype=np.float64)
-        if pose is not None and (pose.shape != (4, 4) or not np.all(np.isfinite(pose))):
-            raise WaiFormatError(
-                f"{self._loc(frame=name, field='transform_matrix')}: expected a finite 4x4 matrix"
-            )
-        if camera is None and self.camera is None:
+        pose = None if cam2world is None else self._checked_pose(name, cam2world)
+        frame_camera = camera if camera is not None else self.camera
+        if frame_camera is None:
             raise WaiFormatError(
                 f"{self._loc(frame=name)}: no camera (pass one per frame or one for the scene)"
             )
+        planned = [self._plan_file(name, modality, value, frame_camera) for modality, value in data.items()]
+        reserved = {
+            "frame_name",
+            "transform_matrix",
+            "file_path",
+            *(spec.frame_key for spec, _, _ in planned),
+        }
+        clash = sorted(reserved & set(extra or ()))
+        if clash:
+            raise WaiFormatError(
+                f"{self._loc(frame=name, field=clash[0])}: extra keys may not replace keys the writer sets ({clash})"
+            )
         frame: dict[str, Any] = {"frame_name": name}
-        for modality, value in data.items():
-            spec = self.modalities.get(modality)
-            if spec is None:
-                raise WaiFormatError(
-                    f"{self._loc(frame=name)}: unknown modality '{modality}'; known: {sorted(self.modalities)}"
-                )
+        for (spec, value, invalid), modality in zip(planned, data, strict=True):
             frame[spec.frame_key] = self._write_file(spec, name, value)
             self._used.setdefault(modality, spec)
+            if invalid:
+                self._nonfinite_depth[name] = self._nonfinite_depth.get(name, 0) + invalid
         if "image" in data:
             frame["file_path"] = frame[self.modalities["image"].frame_key]
         if pose is not None:
@@ -153,20 +193,71 @@ class SceneWriter:
         self._names.add(name)
         return frame
 
+    @property
+    def summary(self) -> WriterSummary:
+        """What was written so far, including the depth pixels that had to be zeroed."""
+        return WriterSummary(
+            scene=self.scene_name,
+            frames=len(self.meta["frames"]),
+            nonfinite_depth=dict(self._nonfinite_depth),
+        )
+
+    def _checked_pose(self, name: str, cam2world: np.ndarray) -> np.ndarray:
+        try:
+            pose = np.asarray(cam2world, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise WaiFormatError(
+                f"{self._loc(frame=name, field='transform_matrix')}: expected a finite 4x4 matrix ({exc})"
+            ) from exc
+        faults = pose_faults(pose)
+        if faults:
+            raise WaiFormatError(
+                f"{self._loc(frame=name, field='transform_matrix')}: not a rigid cam2world pose: {'; '.join(faults)}"
+            )
+        return pose
+
+    def _plan_file(
+        self, name: str, modality: str, value: np.ndarray | Path, camera: Camera
+    ) -> tuple[ModalitySpec, np.ndarray | Path, int]:
+        """Check one modality of a frame before anything is written: ``(spec, data to write, zeroed pixels)``."""
+        spec = self.modalities.get(modality)
+        if spec is None:
+            raise WaiFormatError(
+                f"{self._loc(frame=name)}: unknown modality '{modality}'; known: {sorted(self.modalities)}"
+            )
+        field = spec.frame_key
+        codec = io.codec_for(spec.format)
+        if isinstance(value, (str, os.PathLike)):
+            source = Path(value)
+            if not source.is_file():
+                raise WaiFileNotFoundError(
+                    f"{self._loc(frame=name, field=field)}: source file '{source}' does not exist"
+                )
+            codec.check_suffix(Path(f"{name}{source.suffix}"))
+            return spec, source, 0
+        array = np.asarray(value)
+        if codec.per_pixel:
+            size = pixel_size(array, spec.format)
+            if size != camera.size:
+                raise WaiFormatError(
+                    f"{self._loc(frame=name, field=field)}: array of shape {array.shape} is "
+                    f"{size[1]}x{size[0]} (WxH) but the camera is {camera.width}x{camera.height}"
+                )
+        if spec.format != "depth" or array.dtype.kind not in "fc":
+            return spec, value, 0
+        cleaned, invalid = zero_nonfinite(array)
+        if invalid and invalid == array.size:
+            raise WaiFormatError(
+                f"{self._loc(frame=name, field=field)}: depth has no finite pixel ({invalid} NaN or infinite); "
+                "store zeros for a frame without depth"
+            )
+        return spec, cleaned, invalid
+
     def _write_file(self, spec: ModalitySpec, name: str, value: np.ndarray | Path) -> str:
         if isinstance(value, (str, os.PathLike)):
             source = Path(value)
             rel = f"{spec.folder}/{name}{source.suffix}"
-            target = self.scene_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists() or target.is_symlink():
-                target.unlink()
-            if self.link_mode == "symlink":
-                target.symlink_to(source.resolve())
-            elif self.link_mode == "hardlink":
-                os.link(source, target)
-            else:
-                shutil.copyfile(source, target)
+            atomic_copy_or_link(source, self.scene_dir / rel, self.link_mode)
             return rel
         rel = f"{spec.folder}/{name}{spec.suffix}"
         written = io.store(self.scene_dir / rel, value, spec.format)

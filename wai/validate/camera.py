@@ -163,7 +163,7 @@ def check_camera(ctx: SceneContext) -> Iterator[Problem]:
     for values, names in groups.values():
         try:
             Camera.from_meta(values)
-        except (WaiError, TypeError, ValueError) as exc:
+        except WaiError as exc:
             if len(names) == 1:
                 yield ctx.issue(f"camera rejected: {exc}", frame=names[0], field="camera")
             else:

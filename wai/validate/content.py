@@ -13,9 +13,14 @@ from typing import Any
 import numpy as np
 
 from wai import io
+from wai.errors import WaiError
 from wai.validate.context import SceneContext
 from wai.validate.files import Reference, iter_references, safe_relative
 from wai.validate.problem import Problem
+
+#: What reading a bad file raises: `wai.io.load` turns decoder failures into `WaiFormatError` (a `WaiError`) and
+#: lets OS errors (unreadable file, permissions) through. Anything else is a bug in a codec or a rule and propagates.
+DECODE_FAILURES: tuple[type[BaseException], ...] = (WaiError, OSError)
 
 #: Per-pixel formats: expected number of array dimensions, channel count (None for (H, W)) and dtype (None: any).
 PIXEL_FORMATS: dict[str, tuple[int | None, np.dtype | None]] = {
@@ -100,7 +105,7 @@ def check_decode(ctx: SceneContext) -> Iterator[Problem]:
         rel = safe_relative(ref)
         try:
             found = _decodable(ctx, ref)
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is a finding about this file
+        except DECODE_FAILURES as exc:
             yield ctx.issue(
                 f"cannot decode as format '{ref.leaf.format}': {type(exc).__name__}: {exc}",
                 frame=ref.frame,
@@ -121,7 +126,7 @@ def check_depth_values(ctx: SceneContext) -> Iterator[Problem]:
         if rel is not None and rel not in ctx.depth_counts:
             try:
                 _decodable(ctx, ref)
-            except Exception:  # noqa: BLE001 - the decode rule reports files that do not decode
+            except DECODE_FAILURES:  # the decode rule reports files that do not decode
                 continue
         counts = ctx.depth_counts.get(rel) if rel is not None else None
         if counts is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from wai import io
+from wai.validate.content import DECODE_FAILURES
 from wai.validate.context import SceneContext
 from wai.validate.files import iter_references, safe_relative
 from wai.validate.problem import Problem
@@ -66,7 +67,7 @@ def check_covisibility(ctx: SceneContext) -> Iterator[Problem]:
     for rel, field in _matrices(ctx):
         try:
             matrix = io.load(ctx.path / rel, "mmap")
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is a finding about this file
+        except DECODE_FAILURES as exc:
             yield ctx.issue(
                 f"cannot load as a covisibility matrix: {type(exc).__name__}: {exc}", file=rel, field=field
             )

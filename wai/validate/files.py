@@ -1,4 +1,4 @@
-"""File rules: every path that a frame or scene modality names stays inside the scene folder and exists.
+"""File rules: every path field of the scene meta stays inside the scene folder, and every modality file exists.
 
 Paths are checked lexically (`wai.scene.check_relative`): a stored name may be a symlink to raw data elsewhere,
 as the reference converters make, but the name itself may not be absolute or climb out with ``..``.
@@ -42,6 +42,22 @@ def iter_references(ctx: SceneContext) -> Iterator[Reference]:
         yield Reference(None, f"scene_modalities.{leaf.name}", leaf.value, leaf)
 
 
+#: Frame keys that hold a path although no modality names them (Nerfstudio's image path).
+FRAME_PATH_KEYS: tuple[str, ...] = ("file_path",)
+
+
+def iter_path_fields(ctx: SceneContext) -> Iterator[tuple[str | None, str, Any, str]]:
+    """Every path field of the scene meta as ``(frame, field, value, what)``: the modality references, then each
+    frame's `FRAME_PATH_KEYS`. `what` names the field's role for messages (``modality 'depth'``)."""
+    for ref in iter_references(ctx):
+        yield ref.frame, ref.field, ref.value, f"modality '{ref.leaf.name}'"
+    modality_keys = {leaf.value for leaf in ctx.frame_leaves}
+    for frame in ctx.frames:
+        for key in FRAME_PATH_KEYS:
+            if key in frame.raw and key not in modality_keys:
+                yield frame.name, key, frame.raw[key], f"field '{key}'"
+
+
 def safe_relative(ref: Reference) -> str | None:
     """The normalised relative path of `ref`, or None if it is missing, not a string, absolute or escaping."""
     if not isinstance(ref.value, str):
@@ -53,24 +69,23 @@ def safe_relative(ref: Reference) -> str | None:
 
 
 def check_paths(ctx: SceneContext) -> Iterator[Problem]:
-    """Referenced paths are non-empty strings, relative to the scene and inside it (no '..', not absolute)."""
-    for ref in iter_references(ctx):
-        if ref.value is None:
+    """Every path field (modality references and `file_path`) is a non-empty string, relative to the scene and
+    inside it (no '..', not absolute)."""
+    for frame, field, value, what in iter_path_fields(ctx):
+        if value is None:
             continue
-        if not isinstance(ref.value, str) or not ref.value:
+        if not isinstance(value, str) or not value:
             yield ctx.issue(
-                f"expected a non-empty relative path string for modality '{ref.leaf.name}', got {ref.value!r}",
-                frame=ref.frame,
-                field=ref.field,
+                f"expected a non-empty relative path string for {what}, got {value!r}",
+                frame=frame,
+                field=field,
             )
             continue
         try:
-            check_relative(ref.value)
+            check_relative(value)
         except WaiPathError as exc:
             reason = str(exc).split(": ", 1)[-1]
-            yield ctx.issue(
-                f"{reason} (modality '{ref.leaf.name}')", frame=ref.frame, file=ref.value, field=ref.field
-            )
+            yield ctx.issue(f"{reason} ({what})", frame=frame, file=value, field=field)
 
 
 def check_files(ctx: SceneContext) -> Iterator[Problem]:

@@ -26,8 +26,8 @@ _SCENE_MARKERS = (SCENE_META, SCENE_META_DISTORTED, "_process_log.json", "images
 def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]:
     """Check one scene folder; returns its problems (empty when it is valid), ordered by rule.
 
-    A rule that crashes on data it did not foresee is itself reported as a problem of that rule rather than
-    aborting the run.
+    Rules report faults of the data as problems. An exception escaping a rule is a bug in that rule, not a fault
+    of the scene: it propagates, with a note naming the scene and the rule.
     """
     path = Path(path)
     if not path.is_dir():
@@ -38,12 +38,9 @@ def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]
         try:
             for problem in rule.check(ctx):
                 problems.append(replace(problem, rule=rule.name))
-        except Exception as exc:  # noqa: BLE001 - reported, never swallowed
-            problems.append(
-                Problem(
-                    rule=rule.name, scene=ctx.name, message=f"the check failed: {type(exc).__name__}: {exc}"
-                )
-            )
+        except Exception as exc:
+            exc.add_note(f"while running validation rule '{rule.name}' on scene '{ctx.name}' ({path})")
+            raise
     return problems
 
 

@@ -63,8 +63,22 @@ def test_depth_beyond_half_range_is_refused(tmp_path: Path) -> None:
     depth = np.array([[1.0, 70000.0]], np.float32)
     with pytest.raises(WaiFormatError, match="precision='float32'"):
         store(tmp_path / "far.exr", depth, "depth")
-    inf_depth = np.array([[1.0, np.inf]], np.float32)  # non-finite values are stored as they are
-    assert np.isinf(load(store(tmp_path / "inf.exr", inf_depth, "depth"), "depth")[0, 1])
+
+
+def test_depth_never_stores_non_finite_or_negative_values(tmp_path: Path) -> None:
+    """0 marks an invalid pixel: NaN and inf are refused unless asked to become 0; negatives are refused."""
+    bad = np.array([[1.0, np.inf], [np.nan, -np.inf]], np.float32)
+    with pytest.raises(WaiFormatError, match="3 of 4 pixels are NaN or infinite.*nonfinite='zero'"):
+        store(tmp_path / "inf.exr", bad, "depth")
+    assert not (tmp_path / "inf.exr").exists()
+    written = load(store(tmp_path / "inf.exr", bad, "depth", nonfinite="zero"), "depth")
+    np.testing.assert_array_equal(written, [[1.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(
+        WaiFormatError, match=r"1 pixels have negative depth \(first at row 0, column 1: -2\)"
+    ):
+        store(tmp_path / "neg.exr", np.array([[1.0, -2.0]], np.float32), "depth")
+    with pytest.raises(WaiFormatError, match="nonfinite must be"):
+        store(tmp_path / "x.exr", bad, "depth", nonfinite="keep")
 
 
 def test_depth_load_refuses_three_channels(tmp_path: Path) -> None:

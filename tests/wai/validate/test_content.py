@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import wai
 from tests.factories import H, W, pinhole
 from tests.wai.validate.edits import edit_meta, only, rules_of
 from wai import io
+from wai.io.exr import write_exr
 from wai.validate import validate_scene
 
 
@@ -48,7 +50,8 @@ def test_depth_counts_bad_pixels(scene_dir: Path) -> None:
     depth[0, :2] = np.nan
     depth[1, :3] = np.inf
     depth[-1, :] = -1.0  # the reference's undistortion writes -1 borders
-    io.store(scene_dir / "depth" / "000001.exr", depth, "depth")
+    # wai.store refuses such values; other tools (the reference's undistortion) write them
+    write_exr(scene_dir / "depth" / "000001.exr", depth, "half")
     [problem] = validate_scene(scene_dir, deep=True)
     assert (problem.rule, problem.frame, problem.file) == ("depth_values", "000001", "depth/000001.exr")
     assert problem.message == (
@@ -101,3 +104,25 @@ def test_scene_modality_that_does_not_decode(scene_dir: Path) -> None:
     )
     assert problem.frame is None
     assert problem.message.startswith("cannot decode as format 'readable'")
+
+
+def test_a_bug_in_a_codec_surfaces_as_a_bug(scene_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what a bad file raises is a finding; a TypeError inside our code propagates, naming rule and scene."""
+
+    def broken_load(self: object, path: Path, **options: object) -> None:
+        raise TypeError("unexpected keyword in our own code")
+
+    monkeypatch.setattr(type(io.codec_for("depth")), "load", broken_load)
+    with pytest.raises(TypeError, match="unexpected keyword") as info:
+        validate_scene(scene_dir, deep=True)
+    assert any("rule 'decode' on scene 'scene_a'" in note for note in info.value.__notes__)
+
+
+def test_an_unreadable_file_is_a_finding(scene_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(self: object, path: Path, **options: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(type(io.codec_for("depth")), "load", unreadable)
+    problems = validate_scene(scene_dir, deep=True)
+    assert {p.rule for p in problems} == {"decode"} and len(problems) == 3
+    assert "PermissionError" in problems[0].message

@@ -97,3 +97,30 @@ def test_scene_modality_file_passes(scene_dir: Path) -> None:
         scene_dir, lambda m: m["scene_modalities"].update(ids={"path": "mappings/ids.npy", "format": "numpy"})
     )
     assert validate_scene(scene_dir, deep=True) == []
+
+
+def test_file_path_escaping_the_scene_is_rejected(scene_dir: Path) -> None:
+    edit_meta(scene_dir, lambda m: m["frames"][1].update(file_path="../../etc/passwd"))
+    for deep in (False, True):
+        [problem] = validate_scene(scene_dir, deep=deep)
+        assert (problem.rule, problem.frame, problem.file, problem.field) == (
+            "paths",
+            "000001",
+            "../../etc/passwd",
+            "file_path",
+        )
+        assert problem.message == "path '../../etc/passwd' escapes the scene folder (field 'file_path')"
+
+
+def test_absolute_and_non_string_file_path(scene_dir: Path) -> None:
+    edit_meta(
+        scene_dir,
+        lambda m: (m["frames"][0].update(file_path="/etc/passwd"), m["frames"][2].update(file_path=3)),
+    )
+    problems = validate_scene(scene_dir)
+    assert [(p.rule, p.frame, p.field) for p in problems] == [
+        ("paths", "000000", "file_path"),
+        ("paths", "000002", "file_path"),
+    ]
+    assert "is absolute" in problems[0].message
+    assert problems[1].message == "expected a non-empty relative path string for field 'file_path', got 3"
