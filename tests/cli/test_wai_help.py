@@ -10,9 +10,7 @@ from cli.wai_cli import main
 def test_top_level_help_does_not_cut_summaries() -> None:
     result = CliRunner().invoke(main, ["--help"], terminal_width=80)
     assert result.exit_code == 0
-    commands = result.output.split("Commands:")[1]
-    assert "..." not in commands
-    text = " ".join(commands.split())
+    text = " ".join(result.output.split("Commands:")[1].split())
     for name, command in main.commands.items():
         assert f"{name} {command.get_short_help_str(limit=10_000)}" in text
     assert "validate Check a scene or a dataset root; exit status 1 if anything is wrong." in text
