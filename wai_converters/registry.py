@@ -105,6 +105,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             stages=("covisibility",),
             depth="ground truth (from disparity)",
         ),
+        ConverterEntry(
+            "eth3d",
+            "wai_converters.eth3d:ETH3DConverter",
+            "ETH3D high-res multi-view benchmark: DSLR images with laser-scan depth (undistorted here).",
+            raw_layout="<src>/<scene>/{dslr_calibration_{jpg,undistorted}/*.txt, images/dslr_images_undistorted/, ground_truth_depth/dslr_images/}",
+            metric=True,
+            synthetic=False,
+            licence="CC BY-NC-SA 4.0",
+            stages=("covisibility", "moge"),
+            depth="ground truth (laser scan, resampled from the fisheye camera)",
+        ),
     )
 }
 

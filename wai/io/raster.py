@@ -23,6 +23,7 @@ RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def read_raster(path: Path, fmt: str, with_chunks: bool = False) -> tuple[np.ndarray, list[Chunk] | None]:
@@ -32,7 +33,8 @@ def read_raster(path: Path, fmt: str, with_chunks: bool = False) -> tuple[np.nda
     """
     blob = path.read_bytes()
     chunks = None
-    if path.suffix.lower() == ".png":
+    # Decide by content, not by name: the reference links ETH3D's JPEGs as `images/<frame>.png`.
+    if blob.startswith(PNG_SIGNATURE):
         if with_chunks:
             chunks = iter_chunks(blob, path)
         elif not blob.endswith(PNG_END):

@@ -133,11 +133,13 @@ class SceneWriter:
         *,
         camera: Camera | None = None,
         extra: Mapping[str, Any] | None = None,
+        link_suffixes: Mapping[str, str] | None = None,
         **data: np.ndarray | Path,
     ) -> dict[str, Any]:
         """Add a frame: its (4, 4) OpenCV cam2world pose and one array (or existing file `Path`) per modality.
 
-        A pose of None writes no `transform_matrix` (frames of datasets that publish none, e.g. Spring's test split).
+        `link_suffixes` gives a linked or copied file another suffix than its source's (the reference links ETH3D's
+        JPEGs as ``images/<frame>.png``). A pose of None writes no `transform_matrix` (frames of datasets that publish none, e.g. Spring's test split).
 
         ``writer.add_frame("000003", T, image=rgb, depth=z)`` writes ``images/000003.png`` and
         ``depth/000003.exr``. A `Path` is copied or linked (per `link_mode`) keeping its suffix.
@@ -177,7 +179,8 @@ class SceneWriter:
             )
         frame: dict[str, Any] = {"frame_name": name}
         for (spec, value, invalid), modality in zip(planned, data, strict=True):
-            frame[spec.frame_key] = self._write_file(spec, name, value)
+            suffix = (link_suffixes or {}).get(modality)
+            frame[spec.frame_key] = self._write_file(spec, name, value, suffix)
             self._used.setdefault(modality, spec)
             if invalid:
                 self._nonfinite_depth[name] = self._nonfinite_depth.get(name, 0) + invalid
@@ -253,10 +256,12 @@ class SceneWriter:
             )
         return spec, cleaned, invalid
 
-    def _write_file(self, spec: ModalitySpec, name: str, value: np.ndarray | Path) -> str:
+    def _write_file(
+        self, spec: ModalitySpec, name: str, value: np.ndarray | Path, suffix: str | None = None
+    ) -> str:
         if isinstance(value, (str, os.PathLike)):
             source = Path(value)
-            rel = f"{spec.folder}/{name}{source.suffix}"
+            rel = f"{spec.folder}/{name}{source.suffix if suffix is None else suffix}"
             atomic_copy_or_link(source, self.scene_dir / rel, self.link_mode)
             return rel
         rel = f"{spec.folder}/{name}{spec.suffix}"
