@@ -9,6 +9,7 @@ from cli.convert_cmd import convert, datasets
 from cli.index_cmd import index
 from cli.info_cmd import info
 from cli.metadata_cmd import metadata_group
+from cli.render_cmd import render
 from cli.splits_cmd import splits
 from cli.undistort_cmd import undistort
 from cli.validate_cmd import validate
@@ -28,3 +29,4 @@ main.add_command(undistort)
 main.add_command(splits)
 main.add_command(index)
 main.add_command(metadata_group)
+main.add_command(render)
