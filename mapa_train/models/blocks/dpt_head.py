@@ -18,26 +18,35 @@ from mapa_train.models.blocks.checkpointing import maybe_checkpoint
 
 
 class ResidualConvUnit(nn.Module):
-    """ReLU -> conv3×3 -> ReLU -> conv3×3, plus identity: `(N, c, h, w)` -> same."""
+    """ReLU -> conv3×3 -> ReLU -> conv3×3, plus a skip: `(N, c, h, w)` -> same.
 
-    def __init__(self, channels: int) -> None:
+    `activated_skip` chooses what the skip carries. MapAnything's DPT (non-inplace ReLU) adds the input `x`. VGGT's
+    official DPT applies an in-place ReLU to the input first, so its skip carries `relu(x)`; its released weights were
+    trained that way. Both are computed out of place here (safe under checkpointing and autograd).
+    """
+
+    def __init__(self, channels: int, activated_skip: bool = False) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
         self.act = nn.ReLU()
+        self.activated_skip = activated_skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv2(self.act(self.conv1(self.act(x)))) + x
+        first = self.act(x)
+        out = self.conv2(self.act(self.conv1(first)))
+        return out + (first if self.activated_skip else x)
 
 
 class FeatureFusionBlock(nn.Module):
-    """RefineNet fusion: add a refined skip map, refine, upsample ×2 (bilinear, align_corners), 1×1 conv."""
+    """RefineNet fusion: add a refined skip map, refine, upsample ×2 (bilinear, align_corners), 1×1 conv.
+    `activated_skip` is passed to both residual units (True for VGGT, see `ResidualConvUnit`)."""
 
-    def __init__(self, channels: int, has_skip: bool = True) -> None:
+    def __init__(self, channels: int, has_skip: bool = True, activated_skip: bool = False) -> None:
         super().__init__()
         if has_skip:
-            self.resConfUnit1 = ResidualConvUnit(channels)
-        self.resConfUnit2 = ResidualConvUnit(channels)
+            self.resConfUnit1 = ResidualConvUnit(channels, activated_skip)
+        self.resConfUnit2 = ResidualConvUnit(channels, activated_skip)
         self.out_conv = nn.Conv2d(channels, channels, 1)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None, size: tuple[int, int] | None = None):

@@ -33,9 +33,10 @@ PYRAMID_LEVELS = 5
 
 
 def token_grid(height: int, width: int, num_tokens: int) -> tuple[int, int]:
-    """MoGe's token grid for an image and a token budget: rows int(√(N/ar)), columns int(√(N·ar))."""
+    """MoGe's token grid for an image and a token budget: rows √(N/ar) and columns √(N·ar), each rounded to the
+    nearest integer (Python's `round`, as the official MoGe-2 code)."""
     ratio = width / height
-    return int(math.sqrt(num_tokens / ratio)), int(math.sqrt(num_tokens * ratio))
+    return round(math.sqrt(num_tokens / ratio)), round(math.sqrt(num_tokens * ratio))
 
 
 class MoGeEncoder(nn.Module):

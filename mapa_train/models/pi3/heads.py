@@ -66,7 +66,7 @@ def orthogonalize(matrix: torch.Tensor) -> torch.Tensor:
 
 class Pi3CameraHead(nn.Module):
     """Camera tokens `(N, h·w, dim)` -> cam2world poses `(N, 4, 4)`: 2 residual blocks, mean over patches, MLP,
-    `fc_t` (3) and `fc_rot` (9 -> SVD-orthogonalised rotation)."""
+    `fc_t` (3) and `fc_rot` (9 -> rows normalised, then SVD-orthogonalised rotation)."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()
@@ -80,7 +80,8 @@ class Pi3CameraHead(nn.Module):
             x = block(x)
         x = self.more_mlps(x.mean(dim=1))
         pose = torch.zeros(x.shape[0], 4, 4, dtype=x.dtype, device=x.device)
-        pose[:, :3, :3] = orthogonalize(self.fc_rot(x).reshape(-1, 3, 3))
+        # As the official pose recovery: each row of the 3×3 is made unit length before the SVD.
+        pose[:, :3, :3] = orthogonalize(F.normalize(self.fc_rot(x).reshape(-1, 3, 3), dim=-1))
         pose[:, :3, 3] = self.fc_t(x)
         pose[:, 3, 3] = 1.0
         return pose

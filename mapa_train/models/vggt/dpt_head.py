@@ -5,7 +5,8 @@ Per tapped iteration the patch tokens are LayerNormed, projected (1×1), given a
 view plane, and resampled to ×4, ×2, ×1, ×½; RefineNet blocks fuse them coarse-to-fine (each upsampled to the next
 level's size). Keys follow VGGT (`norm`, `projects`, `resize_layers`, `scratch.layer{k}_rn`, `scratch.refinenet{k}`,
 `scratch.output_conv1`, `scratch.output_conv2`). The feature-only variant keeps `output_conv1` at full width and
-has no `output_conv2`.
+has no `output_conv2`. `pos_embed=False` leaves out both view-plane embeddings (the track head's feature extractor is
+built that way officially). The RefineNet residual units skip with the activated input, as VGGT's in-place ReLU does.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ class _Scratch(nn.Module):
         super().__init__()
         for k, channels in enumerate(out_channels, start=1):
             setattr(self, f"layer{k}_rn", nn.Conv2d(channels, features, 3, padding=1, bias=False))
-        self.refinenet1 = FeatureFusionBlock(features)
-        self.refinenet2 = FeatureFusionBlock(features)
-        self.refinenet3 = FeatureFusionBlock(features)
-        self.refinenet4 = FeatureFusionBlock(features, has_skip=False)
+        # VGGT's residual units skip with the activated input (the official in-place ReLU; see ResidualConvUnit).
+        self.refinenet1 = FeatureFusionBlock(features, activated_skip=True)
+        self.refinenet2 = FeatureFusionBlock(features, activated_skip=True)
+        self.refinenet3 = FeatureFusionBlock(features, activated_skip=True)
+        self.refinenet4 = FeatureFusionBlock(features, has_skip=False, activated_skip=True)
         if output_dim is None:  # feature-only: the fused map is the output
             self.output_conv1 = nn.Conv2d(features, features, 3, padding=1)
             return
@@ -65,6 +67,7 @@ class VGGTDPTHead(nn.Module):
         out_channels: Sequence[int] = (256, 512, 1024, 1024),
         gradient_checkpointing: bool = False,
         down_ratio: int = 1,
+        pos_embed: bool = True,
     ) -> None:
         super().__init__()
         if len(out_channels) != 4:
@@ -74,6 +77,7 @@ class VGGTDPTHead(nn.Module):
         self.gradient_checkpointing = gradient_checkpointing
         self.feature_only = output_dim is None
         self.down_ratio = down_ratio
+        self.pos_embed = pos_embed
         self.norm = nn.LayerNorm(dim_in)
         self.projects = nn.ModuleList(nn.Conv2d(dim_in, c, 1) for c in out_channels)
         self.resize_layers = nn.ModuleList(_resize_layer(c, k) for k, c in enumerate(out_channels))
@@ -84,7 +88,9 @@ class VGGTDPTHead(nn.Module):
     ) -> torch.Tensor:
         x = self.norm(tokens)
         x = x.transpose(1, 2).reshape(x.shape[0], -1, *grid)
-        x = add_uv_embedding(self.projects[k](x), *image)
+        x = self.projects[k](x)
+        if self.pos_embed:
+            x = add_uv_embedding(x, *image)
         x = self.resize_layers[k](x)
         return getattr(self.scratch, f"layer{k + 1}_rn")(x)
 
@@ -107,5 +113,6 @@ class VGGTDPTHead(nn.Module):
         path = s.output_conv1(path)
         out_size = (height // self.down_ratio, width // self.down_ratio)
         path = F.interpolate(path, size=out_size, mode="bilinear", align_corners=True)
-        path = add_uv_embedding(path, height, width)
+        if self.pos_embed:
+            path = add_uv_embedding(path, height, width)
         return path if self.feature_only else s.output_conv2(path)

@@ -37,6 +37,7 @@ class TrackHead(nn.Module):
             out_channels=out_channels,
             gradient_checkpointing=gradient_checkpointing,
             down_ratio=config.down_ratio,
+            pos_embed=False,  # the official tracker's feature extractor has no view-plane embedding
         )
         self.tracker = TrackPredictor(config)
         self.gradient_checkpointing = gradient_checkpointing

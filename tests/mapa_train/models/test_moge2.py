@@ -13,10 +13,23 @@ from mapa_train.models.moge2.recover import normalized_intrinsics, recover_focal
 from mapa_train.models.registry import build_model
 
 
-def test_token_grid_matches_reference_truncation() -> None:
+def test_token_grid_rounds_to_nearest_as_the_official_code() -> None:
     assert token_grid(392, 518, 28 * 37) == (28, 37)
     assert token_grid(518, 518, 37 * 37) == (37, 37)
-    assert token_grid(154, 210, 11 * 15) == (11, 14)  # one column fewer, as the spec notes
+    assert token_grid(154, 210, 11 * 15) == (11, 15)  # √(165·ar) = 14.99…: truncation would drop a column
+    assert token_grid(392, 518, 1200) == (30, 40)  # 30.13, 39.82
+    assert token_grid(480, 640, 3600) == (52, 69)  # 51.96, 69.28
+
+
+def test_predict_at_a_non_default_token_count_uses_the_rounded_grid() -> None:
+    torch.manual_seed(0)
+    model = build_model("moge2_tiny").eval()
+    grids: list[tuple[int, int]] = []
+    model.encoder.register_forward_hook(lambda _m, _i, out: grids.append(tuple(out[0].shape[-2:])))
+    with torch.no_grad():
+        pred = model.predict(torch.rand(1, 3, 42, 56), num_tokens=20)  # √15 = 3.87, √26.7 = 5.16
+    assert grids == [(4, 5)]
+    assert tuple(pred["points"].shape) == (1, 42, 56, 3)
 
 
 @pytest.mark.parametrize(("focal", "shift"), [(1.7, 0.8), (0.6, -3.0), (2.5, 0.0)])

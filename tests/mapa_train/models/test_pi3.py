@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from mapa_train.models.geometry import quat_to_rotmat
-from mapa_train.models.pi3.heads import orthogonalize
+from mapa_train.models.pi3.heads import Pi3CameraHead, orthogonalize
 from mapa_train.models.registry import build_model
 
 
@@ -47,3 +47,25 @@ def test_wrapper_outputs_follow_native_predictions() -> None:
         rot = quat_to_rotmat(o["cam_quats"])
         world = torch.einsum("bij,bhwj->bhwi", rot, o["pts3d_cam"]) + o["cam_trans"][:, None, None]
         torch.testing.assert_close(o["pts3d"], world, atol=1e-4, rtol=1e-4)
+
+
+def _nearest_rotation_by_polar(m: torch.Tensor) -> torch.Tensor:
+    """M (MᵀM)^(-1/2), the orthogonal polar factor (a rotation for det M > 0), computed without an SVD."""
+    values, vectors = torch.linalg.eigh(m.T @ m)
+    return m @ vectors @ torch.diag(values.rsqrt()) @ vectors.T
+
+
+def test_camera_head_normalises_rows_before_orthogonalising() -> None:
+    torch.manual_seed(0)
+    head = Pi3CameraHead(16).double()
+    raw = torch.tensor([[4.0, 0.3, -0.2], [0.1, 0.5, 0.05], [0.4, -0.2, 2.0]], dtype=torch.float64)
+    with torch.no_grad():
+        head.fc_rot.weight.zero_()
+        head.fc_rot.bias.copy_(raw.flatten())
+    pose = head(torch.randn(2, 5, 16, dtype=torch.float64))
+    rows = raw / raw.norm(dim=-1, keepdim=True)
+    expected = _nearest_rotation_by_polar(rows)
+    for rotation in pose[:, :3, :3]:
+        torch.testing.assert_close(rotation, expected)
+    # without the row normalisation the rotation is a different one
+    assert not torch.allclose(pose[0, :3, :3], _nearest_rotation_by_polar(raw), atol=1e-2)
