@@ -50,12 +50,12 @@ class _BuildByDefault(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=_BuildByDefault)
+@click.group(cls=_BuildByDefault, short_help="Build and query the parquet index of scenes and frames.")
 def index() -> None:
     """Parquet index of scenes and frames: `wai index ROOT... --out META`, then `query` or `info`."""
 
 
-@index.command("build")
+@index.command("build", short_help="Index the scenes of ROOT(s) into META/index/.")
 @click.argument("roots", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Metadata folder (META).")
 @click.option(
@@ -115,7 +115,7 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
-@index.command("query")
+@index.command("query", short_help="Scenes or frames of the index matching filters.")
 @click.argument("meta", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--dataset", "datasets", multiple=True, help="Only these datasets (repeatable).")
 @click.option("--scene", "scenes", multiple=True, help="Only these scenes (repeatable).")
@@ -176,7 +176,7 @@ def query(
     click.echo(f"{total} {'frame' if want_frames else 'scene'}(s)")
 
 
-@index.command("info")
+@index.command("info", short_help="Per-dataset summary of the index.")
 @click.argument("meta", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @report_wai_errors

@@ -11,12 +11,12 @@ from cli.errors import report_wai_errors
 from metadata.hub import METADATA_PREFIX, REFERENCE_DATASETS, REPO_ID, download_metadata
 
 
-@click.group("metadata")
+@click.group("metadata", short_help="Download the reference's precomputed split lists.")
 def metadata_group() -> None:
     """Precomputed metadata of the reference (split lists)."""
 
 
-@metadata_group.command("download")
+@metadata_group.command("download", short_help="Fetch split lists from facebook/map-anything.")
 @click.option(
     "--to", "to", required=True, type=click.Path(path_type=Path, file_okay=False), help="Target META folder."
 )

@@ -21,7 +21,7 @@ from metadata.splits import (
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
 
-@click.command()
+@click.command(short_help="Write or check train/val/test scene lists.")
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--dataset", required=True, help="Aggregator key, e.g. eth3d, scannetppv2, tav2_wb (names the files)."
