@@ -35,6 +35,7 @@ from wai.camera.conventions import CONVENTION_TRANSFORMS, opengl_to_opencv
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
 from wai.scene import SCENE_META_DISTORTED, save_scene_meta
 from wai.scene.meta import FORMAT_VERSION, read_json
+from wai.stages import SceneResult
 from wai_converters.base import Converter, ConverterConfig
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class ScannetppConverter(Converter):
 
     # --- scene -------------------------------------------------------------------------------------------------
 
-    def convert_scene(self, scene: str, out_dir: Path) -> None:
+    def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         raw = self.src / scene
         dslr = raw / "dslr"
         transforms_path = dslr / "nerfstudio" / "transforms.json"
@@ -241,10 +242,10 @@ class ScannetppConverter(Converter):
             if "is_bad" in raw_frame:
                 frame["is_bad"] = bool(raw_frame["is_bad"])
             frames_out.append(frame)
+        message = ""
         if skipped:
-            logger.warning(
-                "scene '%s': %d test frame(s) without files skipped: %s", scene, len(skipped), skipped
-            )
+            message = f"skipped {len(skipped)} test frame(s) without files: {', '.join(skipped)}"
+            logger.warning("scannetpp scene '%s': %s", scene, message)
         if not frames_out:
             raise WaiFormatError(f"{where(scene=scene, file=str(transforms_path))}: no frame has its files")
         meta["frames"] = frames_out
@@ -261,6 +262,7 @@ class ScannetppConverter(Converter):
         meta["_applied_transform"] = gl2cv
         meta["_applied_transforms"] = {"opengl2opencv": gl2cv}
         save_scene_meta(out_dir / SCENE_META_DISTORTED, meta, backup=False)
+        return SceneResult(message=message)
 
     @staticmethod
     def _link(out_dir: Path, rel: str, source: Path) -> str:

@@ -90,6 +90,8 @@ class TestScannetpp(ConverterTest):
             "scene_key": "labeled_mesh.ply",
             "format": "labeled_mesh",
         }
+        log = json.loads((scene / "_process_log.json").read_text())
+        assert log["conversion"]["message"] == "skipped 1 test frame(s) without files: DSC01767"
         assert meta["colmap_model"] == "colmap" and (scene / "colmap" / "cameras.txt").is_file()
 
     def test_undistorted_masks_keep_the_anonymised_area(self, converted) -> None:
