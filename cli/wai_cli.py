@@ -6,6 +6,7 @@ import click
 
 from cli.command_group import FullHelpGroup
 from cli.convert_cmd import convert, datasets
+from cli.covis_cmd import covis
 from cli.index_cmd import index
 from cli.info_cmd import info
 from cli.metadata_cmd import metadata_group
@@ -30,3 +31,4 @@ main.add_command(splits)
 main.add_command(index)
 main.add_command(metadata_group)
 main.add_command(render)
+main.add_command(covis)
