@@ -94,9 +94,11 @@ class PixelModality:
         return self.frame_key.removesuffix(SUFFIX) if self.renamed else self.frame_key
 
     def output_path(self, rel: str) -> str:
-        """``images_distorted/x.JPG`` -> ``images/x.JPG``; a modality without the suffix (its folder name is taken
-        by the distorted files) goes under ``undistorted/``; masks under a lossy suffix become ``.png``."""
-        path = Path(rel.replace(SUFFIX, "")) if self.renamed else Path(UNDISTORTED_FOLDER) / rel
+        """``images_distorted/x.JPG`` -> ``images/x.JPG``; a file whose path has no ``_distorted`` to drop (so the
+        undistorted file would replace the original) goes under ``undistorted/``; masks under a lossy suffix become
+        ``.png``."""
+        keep_folder = self.renamed and SUFFIX in rel
+        path = Path(rel.replace(SUFFIX, "")) if keep_folder else Path(UNDISTORTED_FOLDER) / rel
         suffix = _OUTPUT_SUFFIX.get(self.format)
         if suffix is not None and path.suffix.lower() in _LOSSY:
             path = path.with_suffix(suffix)
@@ -238,14 +240,16 @@ class Undistorter:
             return
         distorted = load_scene_meta(source)
         folders: set[str] = set()
+        inputs: set[str] = set()
         for modality in pixel_modalities(distorted, scene_dir.name):
             for frame in distorted["frames"]:
                 rel = frame.get(modality.frame_key)
                 if isinstance(rel, str) and "/" in rel:
                     folders.add(modality.output_path(rel).split("/")[0])
-        for folder in folders:
+                    inputs.add(rel.split("/")[0])
+        for folder in folders - inputs:  # never a folder that holds distorted originals
             path = scene_dir / folder
-            if SUFFIX not in folder and path.is_dir() and not path.is_symlink():
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
 
 

@@ -35,6 +35,28 @@ CAMERAS = {
             "p2": -0.001,
         },
     ),
+    "FULL_OPENCV": Camera(
+        CameraModel.FULL_OPENCV,
+        W,
+        H,
+        {
+            "fl_x": 38.0,
+            "fl_y": 38.5,
+            "cx": 24.0,
+            "cy": 17.0,
+            "k1": -0.15,
+            "k2": 0.03,
+            "p1": 0.001,
+            "k3": 0.01,
+            "k4": 0.02,
+        },
+    ),
+    "THIN_PRISM_FISHEYE": Camera(
+        CameraModel.THIN_PRISM_FISHEYE,
+        W,
+        H,
+        {"fl_x": 30.0, "fl_y": 30.0, "cx": 23.5, "cy": 17.5, "k1": 0.03, "p1": 0.001, "sx1": 0.002},
+    ),
 }
 
 MODALITIES = {

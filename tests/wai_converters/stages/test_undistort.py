@@ -32,7 +32,7 @@ def _undistort(root: Path, *args: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("model", ["OPENCV_FISHEYE", "OPENCV"])
+@pytest.mark.parametrize("model", ["OPENCV_FISHEYE", "OPENCV", "FULL_OPENCV", "THIN_PRISM_FISHEYE"])
 def test_undistorted_frames_match_a_pinhole_render(tmp_path: Path, model: str) -> None:
     root = tmp_path / "root"
     distorted = write_distorted_scene(root / "s", model)
@@ -42,9 +42,7 @@ def test_undistorted_frames_match_a_pinhole_render(tmp_path: Path, model: str) -
     assert camera.model.value == "PINHOLE"
     meta = json.loads((root / "s" / "scene_meta.json").read_text())
     assert not any(k in meta for k in ("k1", "k2", "k3", "k4", "p1", "p2"))
-    if (
-        model == "OPENCV_FISHEYE"
-    ):  # fisheyes keep their size, perspective models are cropped to the valid area
+    if distorted.is_fisheye:  # fisheyes keep their size, perspective models are cropped to the valid area
         assert camera.size == distorted.size
     else:
         assert camera.size != distorted.size
@@ -133,3 +131,21 @@ def test_mask_of_the_wrong_size_fails_naming_the_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "masks_distorted/f1.png" in result.output and "12x10" in result.output
     assert not (root / "s" / "scene_meta.json").exists()
+
+
+def test_originals_outside_a_distorted_folder_are_never_replaced(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write_distorted_scene(root / "s")
+    scene_dir = root / "s"
+    (scene_dir / "images_distorted").rename(scene_dir / "images")
+    path = scene_dir / "scene_meta_distorted.json"
+    meta = json.loads(path.read_text())
+    for frame in meta["frames"]:
+        frame["image_distorted"] = frame["image_distorted"].replace("images_distorted", "images")
+    path.write_text(json.dumps(meta))
+    original = (scene_dir / "images" / "f0.png").read_bytes()
+    _undistort(root)
+    _undistort(root, "--overwrite")  # the reset must not delete the originals' folder either
+    assert (scene_dir / "images" / "f0.png").read_bytes() == original
+    frame = wai.open_scene(scene_dir).frames[0]
+    assert frame.raw["image"] == "undistorted/images/f0.png" and frame.image.shape == (36, 48, 3)
