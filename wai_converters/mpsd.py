@@ -17,6 +17,7 @@ A reconstruction with fewer than two usable frames is written with no frames and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,43 @@ def _read_json(path: Path, what: str, scene: str | None = None) -> Any:
         ) from exc
 
 
+def _stamp(path: Path) -> tuple[int, ...]:
+    """Part of the cache keys below: a file or folder that changes (or appears) is read again."""
+    try:
+        return (path.stat().st_mtime_ns,)
+    except FileNotFoundError:
+        return (-1,)
+
+
+@functools.lru_cache(maxsize=4)
+def _scene_folders(src: str, stamp: tuple[int, ...]) -> dict[str, tuple[str, str]]:
+    """Scene name -> (recon_split, folder); cached per process (workers convert many scenes of one release)."""
+    recon = Path(src) / "reconstruction_data"
+    if not recon.is_dir():
+        raise WaiFileNotFoundError(f"{where(file=str(recon))}: missing reconstruction_data folder")
+    scenes: dict[str, tuple[str, str]] = {}
+    for split_dir in sorted(p for p in recon.iterdir() if p.is_dir()):
+        for folder in sorted(p.name for p in split_dir.iterdir() if p.is_dir()):
+            scenes[f"{split_dir.name}_{folder}"] = (split_dir.name, folder)
+    return scenes
+
+
+@functools.lru_cache(maxsize=4)
+def _focals(src: str, stamp: tuple[int, ...]) -> dict[str, tuple[str, float]]:
+    """Image key -> (split, focal) from train.json then val.json (val wins); cached per process."""
+    focals: dict[str, tuple[str, float]] = {}
+    for split in SPLITS:
+        path = Path(src) / f"{split}.json"
+        table = _read_json(path, f"{split} image list")
+        if not isinstance(table, dict):
+            raise WaiFormatError(f"{where(file=str(path))}: expected an object image_key -> {{focal}}")
+        for key, entry in table.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("focal"), (int, float)):
+                raise WaiFormatError(f"{where(file=str(path), field=f'{key}.focal')}: expected a number")
+            focals[key] = (split, float(entry["focal"]))
+    return focals
+
+
 class MPSDConverter(Converter):
     name = "mpsd"
     description = "Mapillary Planet-Scale Depth: street-level images with OpenSfM poses and metric depth."
@@ -64,44 +102,15 @@ class MPSDConverter(Converter):
 
     config: MPSDConfig
 
-    def __init__(self, config: MPSDConfig) -> None:
-        super().__init__(config)
-        self._scenes: dict[str, tuple[str, str]] | None = None
-        self._focals: dict[str, tuple[str, float]] | None = None
-
     def scene_folders(self) -> dict[str, tuple[str, str]]:
         """Scene name -> (recon_split, folder) for every reconstruction folder."""
-        if self._scenes is None:
-            recon = Path(self.config.src) / "reconstruction_data"
-            if not recon.is_dir():
-                raise WaiFileNotFoundError(f"{where(file=str(recon))}: missing reconstruction_data folder")
-            scenes: dict[str, tuple[str, str]] = {}
-            for split_dir in sorted(p for p in recon.iterdir() if p.is_dir()):
-                for folder in sorted(p.name for p in split_dir.iterdir() if p.is_dir()):
-                    scenes[f"{split_dir.name}_{folder}"] = (split_dir.name, folder)
-            self._scenes = scenes
-        return self._scenes
+        src = Path(self.config.src).absolute()
+        return _scene_folders(str(src), _stamp(src / "reconstruction_data"))
 
     def focals(self) -> dict[str, tuple[str, float]]:
         """Image key -> (split, normalised focal) from train.json and val.json (both required)."""
-        if self._focals is None:
-            src = Path(self.config.src)
-            focals: dict[str, tuple[str, float]] = {}
-            for split in SPLITS:
-                path = src / f"{split}.json"
-                table = _read_json(path, f"{split} image list")
-                if not isinstance(table, dict):
-                    raise WaiFormatError(
-                        f"{where(file=str(path))}: expected an object image_key -> {{focal}}"
-                    )
-                for key, entry in table.items():
-                    if not isinstance(entry, dict) or not isinstance(entry.get("focal"), (int, float)):
-                        raise WaiFormatError(
-                            f"{where(file=str(path), field=f'{key}.focal')}: expected a number"
-                        )
-                    focals[key] = (split, float(entry["focal"]))
-            self._focals = focals
-        return self._focals
+        src = Path(self.config.src).absolute()
+        return _focals(str(src), _stamp(src / "train.json") + _stamp(src / "val.json"))
 
     def source_scenes(self) -> list[str]:
         return sorted(self.scene_folders())
