@@ -16,7 +16,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 
@@ -150,6 +152,25 @@ def measure_in_subprocess(
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark of {name} at {num_views} views failed:\n{proc.stderr[-2000:]}")
     return BenchResult(**json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def saved_for_backward_mib(model: torch.nn.Module, forward: Callable[[], Any]) -> tuple[float, Any]:
+    """MiB of distinct tensor storage (parameters excluded) that autograd keeps for the backward pass of what
+    `forward()` runs: the activation memory that checkpointing trades for recomputation. Deterministic and cheap
+    (no subprocess, no allocator statistics); the storages are counted when they are saved, before backward frees
+    them. Returns (MiB, whatever `forward()` returned)."""
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    held: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in params and storage.nbytes() > 0:
+            held[storage.data_ptr()] = max(held.get(storage.data_ptr(), 0), storage.nbytes())
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        result = forward()
+    return sum(held.values()) / 2**20, result
 
 
 def format_result(r: BenchResult) -> str:

@@ -31,12 +31,14 @@ from mapa_train.models.vggt.model import VGGT
 
 @dataclass(frozen=True)
 class ModelFamily:
-    """One architecture: its config class and the module class built as `model_cls(config)`."""
+    """One architecture: its config class, the module class built as `model_cls(config)`, and how many views
+    its `forward(views)` accepts."""
 
     name: str
     config_cls: type
     model_cls: type[nn.Module]
     description: str
+    max_views: int | None = None  # views one forward takes at most (None: any number)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ for _entry in (
 
 register_family(ModelFamily("vggt", VGGTConfig, VGGT, "VGGT multi-view geometry transformer"))
 register_family(ModelFamily("pi3", Pi3Config, Pi3, "π³ permutation-equivariant multi-view reconstruction"))
-register_family(ModelFamily("moge2", MoGe2Config, MoGe2, "MoGe-2 single-view metric geometry"))
+register_family(ModelFamily("moge2", MoGe2Config, MoGe2, "MoGe-2 single-view metric geometry", max_views=1))
 for _entry in (
     ModelEntry("vggt_tiny", "vggt", "tiny", vggt_cfg.vggt_tiny, "CPU test model"),
     ModelEntry(

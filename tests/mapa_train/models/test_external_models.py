@@ -9,12 +9,13 @@ from safetensors.torch import save_file
 
 from mapa_train.errors import MapaCheckpointError, MapaInputError
 from mapa_train.models.pretrained import load_official_checkpoint
-from mapa_train.models.registry import build_model, count_parameters
+from mapa_train.models.registry import MODELS, build_model, count_parameters
 from mapa_train.models.weights import load_pretrained, save_pretrained
 from tests.mapa_train.models.official_layouts import moge2_keys, pi3_keys, vggt_keys
 
 COMMON = {"pts3d", "pts3d_cam", "ray_directions", "depth_along_ray", "depth_z", "cam_trans", "cam_quats"}
-TINY = ["vggt_tiny", "pi3_tiny", "moge2_tiny"]
+# every registered tiny variant outside MapAnything (whose own tests are in test_mapanything.py)
+TINY = sorted(n for n, e in MODELS.items() if e.variant == "tiny" and e.family != "mapanything")
 MUST_LEARN = {  # one parameter per part that the wrapper's outputs depend on
     "vggt_tiny": [
         "aggregator.patch_embed.patch_embed.proj.weight",
