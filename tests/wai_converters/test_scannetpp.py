@@ -9,8 +9,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 import pytest
 
+from tests.wai.test_reference_readers import reference_intrinsics, reference_load_meta
 from tests.wai_converters.fixtures.scannetpp import FISHEYE, N_FRAMES, SCENE, write_scannetpp
 from wai import io, open_scene
 from wai.scene import SCENE_META_DISTORTED
@@ -93,6 +95,22 @@ class TestScannetpp(ConverterTest):
         log = json.loads((scene / "_process_log.json").read_text())
         assert log["conversion"]["message"] == "skipped 1 test frame(s) without files: DSC01767"
         assert meta["colmap_model"] == "colmap" and (scene / "colmap" / "cameras.txt").is_file()
+
+    def test_loads_the_way_the_reference_scannetpp_loader_reads_it(self, converted) -> None:
+        """The reference loader requests `image` and `rendered_depth` from scene_meta.json (spec 12)."""
+        scene_dir = converted.root / SCENE
+        meta = reference_load_meta(scene_dir)
+        assert meta["camera_model"] == "PINHOLE" and meta["shared_intrinsics"] is True
+        for frame in meta["frames"]:
+            K = reference_intrinsics(meta, frame)
+            assert K[0, 2] == pytest.approx((meta["w"] - 1) / 2)
+            for name in ("image", "rendered_depth"):
+                leaf = meta["frame_modalities"][name]
+                assert (scene_dir / frame[leaf["frame_key"]]).is_file()
+            assert meta["frame_modalities"]["rendered_depth"]["format"] == "depth"
+            with OpenEXR.File(str(scene_dir / frame["rendered_depth"]), separate_channels=True) as exr:
+                channel = exr.channels()["Y"].pixels
+            assert channel.dtype == np.float16 and channel.shape == (meta["h"], meta["w"])
 
     def test_undistorted_masks_keep_the_anonymised_area(self, converted) -> None:
         scene = open_scene(converted.root / SCENE)
