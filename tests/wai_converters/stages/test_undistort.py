@@ -149,3 +149,14 @@ def test_originals_outside_a_distorted_folder_are_never_replaced(tmp_path: Path)
     assert (scene_dir / "images" / "f0.png").read_bytes() == original
     frame = wai.open_scene(scene_dir).frames[0]
     assert frame.raw["image"] == "undistorted/images/f0.png" and frame.image.shape == (36, 48, 3)
+
+
+def test_worker_processes_and_shards(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    for name in ("a", "b", "c"):
+        write_distorted_scene(root / name, n_frames=1)
+    assert "1 done" in _undistort(root, "--shard", "1/3")
+    assert (root / "b" / "scene_meta.json").is_file() and not (root / "a" / "scene_meta.json").exists()
+    out = _undistort(root, "--workers", "2")
+    assert "2 done, 1 skipped, 0 failed" in out
+    assert all(wai.open_scene(root / n).camera(0).is_pinhole for n in ("a", "b", "c"))
