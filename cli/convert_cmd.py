@@ -13,6 +13,7 @@ import click
 from cli.errors import report_wai_errors
 from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from wai.errors import WaiError
+from wai.stages.process_log import ProcessLog
 from wai_converters.base import Converter
 from wai_converters.registry import CONVERTERS, ConverterEntry, get_converter
 from wai_converters.run import run_converter
@@ -63,10 +64,13 @@ def make_command(entry: ConverterEntry, converter_class: type[Converter]) -> cli
     fields = config_fields(converter_class)
 
     @report_wai_errors
-    def callback(dst: Path, **kwargs: Any) -> None:
+    def callback(dst: Path, scenes: str | None, **kwargs: Any) -> None:
         run_kwargs = stage_run_kwargs(kwargs)
         config = config_class(**{f.name: kwargs[f.name] for f in fields})
-        exit_with_report(run_converter(converter_class, config, dst, **run_kwargs))
+        names = [s.strip() for s in scenes.split(",") if s.strip()] if scenes else None
+        report = run_converter(converter_class, config, dst, scenes=names, **run_kwargs)
+        _echo_notes(dst, [o.scene for o in report.done])
+        exit_with_report(report)
 
     params = [
         click.Option(
@@ -74,7 +78,13 @@ def make_command(entry: ConverterEntry, converter_class: type[Converter]) -> cli
             type=click.Path(path_type=Path),
             required=True,
             help="Output dataset root (one folder per scene).",
-        )
+        ),
+        click.Option(
+            ["--scenes"],
+            type=str,
+            default=None,
+            help="Comma-separated scene names (default: every source scene).",
+        ),
     ]
     params += [option_for(f, hints) for f in fields]
     command = click.Command(
@@ -86,6 +96,20 @@ def make_command(entry: ConverterEntry, converter_class: type[Converter]) -> cli
         epilog="Exit status: 0 done, 1 a scene failed or bad options, 3 scenes left locked by another job.",
     )
     return stage_options(command)
+
+
+def _echo_notes(dst: Path, scenes: list[str]) -> None:
+    """Print what converted scenes reported (missing images, no depth, ...): the message in their process log."""
+    notes = []
+    for scene in scenes:
+        try:
+            message = ProcessLog(dst / scene).read().get("conversion", {}).get("message", "")
+        except WaiError:
+            continue
+        if message:
+            notes.append(f"  {scene}: {message}")
+    if notes:
+        click.echo("notes:\n" + "\n".join(notes))
 
 
 class ConvertGroup(click.Group):

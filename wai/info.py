@@ -20,6 +20,9 @@ from wai.scene import is_scene, list_scenes, open_scene
 from wai.scene.scene import Scene
 from wai.validate.runner import is_scene_folder
 
+#: What a scene without depth can be used for (also printed by `wai convert` and `wai datasets`).
+NO_DEPTH_NOTE = "no depth: pose and ray training work; covisibility and depth losses need depth"
+
 #: How many frames (at most, evenly spaced over the frame list) the depth range is computed from.
 DEPTH_SAMPLE_FRAMES = 8
 
@@ -55,7 +58,7 @@ class SceneInfo:
     def depth_text(self) -> str:
         """``0.512 - 4.21 m (valid pixels of 8 of 40 frames, evenly spaced)``, or why there is no range."""
         if self.depth_modality is None:
-            return "no depth modality"
+            return NO_DEPTH_NOTE
         sampled = len(self.depth_frames_sampled)
         if self.depth_min is None or self.depth_max is None:
             return f"no valid depth in the {sampled} sampled frame(s)"

@@ -116,6 +116,29 @@ CONVERTERS: dict[str, ConverterEntry] = {
             stages=("covisibility", "moge"),
             depth="ground truth (laser scan, resampled from the fisheye camera)",
         ),
+        ConverterEntry(
+            "colmap",
+            "wai_converters.colmap:ColmapConverter",
+            "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",
+            raw_layout="<src>[/<capture>]/{images/, sparse/0/ or sparse/ (cameras, images, points3D .txt or .bin), "
+            "stereo/depth_maps/<image>.geometric.bin (optional)}",
+            metric=False,
+            synthetic=False,
+            licence="the capture's own",
+            stages=("undistort if distorted", "covisibility if depth"),
+            depth="optional (COLMAP dense depth maps)",
+        ),
+        ConverterEntry(
+            "nerfstudio",
+            "wai_converters.nerfstudio:NerfstudioConverter",
+            "Any transforms.json dataset (nerfstudio, instant-ngp); depth_file_path depth if present.",
+            raw_layout="<src>[/<capture>]/{transforms.json, the image and depth files it lists}",
+            metric=False,
+            synthetic=False,
+            licence="the capture's own",
+            stages=("undistort if distorted", "covisibility if depth"),
+            depth="optional (depth_file_path, scaled by depth_unit_scale_factor)",
+        ),
     )
 }
 

@@ -7,8 +7,10 @@ or the path; `wai convert NAME` is a thin wrapper over this function.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
+from wai.errors import WaiError
 from wai.stages import Stage, StageReport, run_stage
 from wai.stages.root import prepare_output_root
 from wai_converters.base import Converter, ConverterConfig
@@ -18,9 +20,15 @@ STAGE_NAME = "conversion"
 
 
 def run_converter(
-    converter: str | type[Converter], config: ConverterConfig, dst: str | os.PathLike, **run_kwargs: Any
+    converter: str | type[Converter],
+    config: ConverterConfig,
+    dst: str | os.PathLike,
+    *,
+    scenes: Sequence[str] | None = None,
+    **run_kwargs: Any,
 ) -> StageReport:
-    """Convert every source scene into `dst`; `run_kwargs` go to `wai.stages.run_stage` (workers, shard, ...).
+    """Convert the source scenes (all, or those named in `scenes`) into `dst`; `run_kwargs` go to
+    `wai.stages.run_stage` (workers, shard, ...).
 
     Raises `WaiError` before any scene starts for a bad option (`Converter.check_config`) or an unusable `dst`.
     """
@@ -29,4 +37,16 @@ def run_converter(
     instance.check_config()
     prepare_output_root(dst)
     stage = Stage(name=STAGE_NAME, process=instance, reset=instance.reset)
-    return run_stage(stage, dst, scenes=instance.source_scenes(), **run_kwargs)
+    return run_stage(stage, dst, scenes=_chosen(instance.source_scenes(), scenes), **run_kwargs)
+
+
+def _chosen(available: list[str], scenes: Sequence[str] | None) -> list[str]:
+    """The source scenes named in `scenes` (all when None); a name the source does not have is an error."""
+    if scenes is None:
+        return available
+    unknown = [s for s in scenes if s not in available]
+    if unknown:
+        raise WaiError(
+            f"--scenes: unknown scene(s) {', '.join(unknown)}; the source has: {', '.join(available)}"
+        )
+    return list(scenes)

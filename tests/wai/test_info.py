@@ -51,7 +51,9 @@ def test_scene_without_depth(scene_dir: Path) -> None:
     meta_path.write_text(json.dumps(meta))
     info = scene_info(scene_dir)
     assert info.depth_modality is None and info.depth_min is None
-    assert info.depth_text() == "no depth modality"
+    assert (
+        info.depth_text() == "no depth: pose and ray training work; covisibility and depth losses need depth"
+    )
 
 
 def test_missing_depth_file_is_a_warning(scene_dir: Path) -> None:

@@ -76,7 +76,8 @@ class SceneWriter:
     """Write one scene. Use as a context manager; the meta is saved only on a clean exit.
 
     `camera` given here means shared intrinsics (the coefficients go to the scene level); otherwise each
-    `add_frame` must pass its own camera.
+    `add_frame` must pass its own camera. `meta_name` is `scene_meta_distorted.json` for scenes whose frames
+    still need `wai undistort` (distorted modalities are named ``*_distorted``).
     """
 
     def __init__(
@@ -89,8 +90,10 @@ class SceneWriter:
         version: str | float = FORMAT_VERSION,
         modalities: Mapping[str, ModalitySpec] | None = None,
         link_mode: LinkMode = "copy",
+        meta_name: str = SCENE_META,
     ) -> None:
         self.scene_dir = Path(scene_dir)
+        self.meta_name = meta_name
         self.scene_name = self.scene_dir.name
         self.modalities = dict(STANDARD_MODALITIES if modalities is None else modalities)
         self.link_mode = link_mode
@@ -299,14 +302,14 @@ class SceneWriter:
     def close(self) -> Path:
         """Write `scene_meta.json` and return its path. Without frames this is an error."""
         if self._closed:
-            return self.scene_dir / SCENE_META
+            return self.scene_dir / self.meta_name
         if not self.meta["frames"]:
             raise WaiFormatError(f"{self._loc()}: no frames were added")
         self.meta["frame_modalities"] = {
             name: {"frame_key": spec.frame_key, "format": spec.format} for name, spec in self._used.items()
         }
         self.meta["scene_modalities"] = self._scene_modalities
-        path = self.scene_dir / SCENE_META
+        path = self.scene_dir / self.meta_name
         save_scene_meta(path, self.meta, backup=False)
         self._closed = True
         return path
