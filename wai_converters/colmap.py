@@ -80,17 +80,18 @@ class ColmapConverter(Converter):
         return Path(src).resolve()
 
     def _is_capture(self, path: Path) -> bool:
-        """A capture folder: it has a model, a ``sparse/`` folder or an image folder. (One whose model is broken
-        still counts, so that it fails with the reason instead of silently dropping out of the scene list.)"""
+        """A capture folder: it has a model, a ``sparse/`` folder or an image folder."""
         if self.config.model and (path / self.config.model).exists():
             return True
         return is_model_folder(path) or (path / "sparse").is_dir() or (path / self.config.images).is_dir()
 
     def source_scenes(self) -> list[str]:
+        """`--src` itself when it is a capture, else every sub-folder (one without a model then fails, naming
+        where it looked, rather than silently dropping out)."""
         src = self._src()
         if self._is_capture(src):
             return [src.name]
-        scenes = sorted(p.name for p in src.iterdir() if p.is_dir() and self._is_capture(p))
+        scenes = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
         if not scenes:
             find_model(src, self.config.model)  # raises, saying where it looked
         return scenes

@@ -99,7 +99,7 @@ def read_model(path: Path) -> ColmapModel:
     try:
         import pycolmap
     except ImportError as exc:
-        raise WaiError("reading COLMAP models needs pycolmap: pip install 'wai-toolkit[colmap]'") from exc
+        raise WaiError("reading COLMAP models needs pycolmap: pip install 'wai-toolkit[convert]'") from exc
     if not is_model_folder(path):
         raise WaiFileNotFoundError(f"COLMAP model '{path}': {_missing_files(path)}")
     _check_text_files(path)

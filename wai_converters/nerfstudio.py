@@ -89,13 +89,16 @@ class NerfstudioConverter(Converter):
             raise WaiFileNotFoundError(f"nerfstudio: --src '{src}' is not a folder")
         return Path(src).resolve()
 
+    def _is_capture(self, path: Path) -> bool:
+        return (path / self.config.transforms).is_file() or (path / "images").is_dir()
+
     def source_scenes(self) -> list[str]:
+        """`--src` itself when it is a capture, else every sub-folder (one that lacks a transforms file fails
+        with that reason rather than silently dropping out)."""
         src = self._src()
-        if (src / self.config.transforms).is_file():
+        if self._is_capture(src):
             return [src.name]
-        scenes = sorted(
-            p.name for p in src.iterdir() if p.is_dir() and (p / self.config.transforms).is_file()
-        )
+        scenes = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
         if not scenes:
             raise WaiFileNotFoundError(
                 f"nerfstudio: no {self.config.transforms} in '{src}' or in its sub-folders"
@@ -104,7 +107,7 @@ class NerfstudioConverter(Converter):
 
     def capture_dir(self, scene: str) -> Path:
         src = self._src()
-        return src if (src / self.config.transforms).is_file() and scene == src.name else src / scene
+        return src if self._is_capture(src) and scene == src.name else src / scene
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         transforms = read_transforms(self.capture_dir(scene) / self.config.transforms)

@@ -91,17 +91,21 @@ def read_transforms(path: Path) -> Transforms:
     frames = []
     for i, raw in enumerate(meta["frames"]):
         loc = where(file=str(path), field=f"frames[{i}]")
+
+        def at(key: str, i: int = i) -> str:
+            return where(file=str(path), field=f"frames[{i}].{key}")
+
         if not isinstance(raw, dict):
             raise WaiFormatError(f"{loc}: expected an object")
         file_path = raw.get("file_path")
         if not isinstance(file_path, str) or not file_path:
-            raise WaiFormatError(f"{loc}.file_path: expected a relative path")
+            raise WaiFormatError(f"{at('file_path')}: expected a relative path")
         if "transform_matrix" not in raw:
-            raise WaiFormatError(f"{loc}.transform_matrix: missing")
-        matrix = _matrix(raw["transform_matrix"], f"{loc}.transform_matrix", rows=(3, 4))
+            raise WaiFormatError(f"{at('transform_matrix')}: missing")
+        matrix = _matrix(raw["transform_matrix"], at("transform_matrix"))
         depth = raw.get("depth_file_path")
         if depth is not None and (not isinstance(depth, str) or not depth):
-            raise WaiFormatError(f"{loc}.depth_file_path: expected a relative path")
+            raise WaiFormatError(f"{at('depth_file_path')}: expected a relative path")
         camera = {**top, **{k: raw[k] for k in (*CAMERA_KEYS, *_ANGLE_KEYS) if k in raw}}
         frames.append(TransformsFrame(i, file_path, matrix, camera, depth))
     return Transforms(path, frames, applied, float(scale) if scale is not None else None)

@@ -35,7 +35,6 @@ from wai.camera.conventions import invert_rigid
 from wai.geometry import reproject_depth
 from wai.scene import Scene, list_scenes, open_scene
 from wai.scene.meta import SCENE_META
-from wai.stages.report import plural
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,10 +240,7 @@ class ConverterTest(abc.ABC):
 
     def test_every_scene_converted(self, converted: Converted) -> None:
         n = len(self.expected_scenes)
-        assert (
-            f"{plural(n, 'scene')} in" in converted.output
-            and f"{n} done, 0 skipped, 0 failed" in converted.output
-        ), converted.output
+        assert f"{n} done, 0 skipped, 0 failed" in converted.output, converted.output
 
     def test_scene_and_frame_counts(self, converted: Converted) -> None:
         assert list_scenes(converted.root) == sorted(self.expected_scenes)
