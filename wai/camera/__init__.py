@@ -12,14 +12,19 @@ Pixel convention: integer (u, v) is a pixel centre (see `wai.camera.camera`).
 
 from wai.camera import conventions
 from wai.camera.camera import Camera
-from wai.camera.models import CAMERA_PARAMS, OPTIONAL_PARAMS, CameraModel
+from wai.camera.models import CAMERA_PARAMS, MODELS, OPTIONAL_PARAMS, CameraModel, ModelSpec
+from wai.camera.rules import CameraFault, camera_faults
 from wai.camera.undistort import undistort_image, undistorted_camera, undistortion_maps
 
 __all__ = [
     "CAMERA_PARAMS",
     "OPTIONAL_PARAMS",
+    "MODELS",
     "Camera",
+    "CameraFault",
     "CameraModel",
+    "ModelSpec",
+    "camera_faults",
     "conventions",
     "undistort_image",
     "undistorted_camera",

@@ -18,54 +18,19 @@ from typing import Any
 import numpy as np
 
 from wai.camera.inverse import undistort_base
-from wai.camera.models import (
-    ALL_PARAM_NAMES,
-    CAMERA_PARAMS,
-    DISTORTIONS,
-    FISHEYE_MODELS,
-    OPTIONAL_PARAMS,
-    ROTATING_PAIRS,
-    SINGLE_FOCAL_MODELS,
-    UNDISTORTED_MODELS,
-    CameraModel,
-    distortion_names,
-    fold_radius,
-)
+from wai.camera.models import CameraModel, ModelSpec, fold_radius, spec_of
+from wai.camera.rules import CameraCheck, check_camera_values
 from wai.errors import WaiCameraError
-
-_REQUIRED = ("fl_x", "fl_y", "cx", "cy")
 
 
 def _loc(where: str) -> str:
     return f"{where}: " if where else ""
 
 
-def _number(value: Any, name: str, where: str) -> float:
-    """A finite real number, or WaiCameraError naming the field (bools and strings are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise WaiCameraError(
-            f"{_loc(where)}field '{name}': expected a number, got {type(value).__name__} {value!r}"
-        )
-    out = float(value)
-    if not math.isfinite(out):
-        raise WaiCameraError(f"{_loc(where)}field '{name}': expected a finite number, got {value!r}")
-    return out
-
-
-def _size(value: Any, name: str, where: str) -> int:
-    """A positive integer image size; integral floats (1080.0, as some transforms.json files hold) are accepted."""
-    number = _number(value, name, where)
-    if number != int(number) or number <= 0:
-        raise WaiCameraError(f"{_loc(where)}field '{name}': expected a positive integer, got {value!r}")
-    return int(number)
-
-
-def _is_zero(value: Any) -> bool:
-    return value is None or (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float, np.integer, np.floating))
-        and value == 0
-    )
+def _raise_first(check: CameraCheck, where: str) -> None:
+    if check.faults:
+        fault = check.faults[0]
+        raise WaiCameraError(f"{_loc(where)}field '{fault.field}': {fault.message}")
 
 
 @dataclass(frozen=True)
@@ -85,50 +50,16 @@ class Camera:
         self._validate("")
 
     def _validate(self, where: str) -> None:
-        try:
-            model = CameraModel(self.model)
-        except ValueError:
-            known = ", ".join(m.value for m in CameraModel)
-            raise WaiCameraError(
-                f"{_loc(where)}field 'camera_model': unknown model {self.model!r} (known: {known})"
-            ) from None
-        width = _size(self.width, "w", where)
-        height = _size(self.height, "h", where)
-        given = dict(self.params)
-        allowed = (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ()))
-        unknown = sorted(k for k in given if k not in allowed)
-        if unknown:
-            raise WaiCameraError(
-                f"{_loc(where)}field '{unknown[0]}': not a coefficient of {model.value} (expected {', '.join(allowed)})"
-            )
-        if model in SINGLE_FOCAL_MODELS and "fl_y" not in given and "fl_x" in given:
-            given["fl_y"] = given["fl_x"]
-        params: dict[str, float] = {}
-        for name in CAMERA_PARAMS[model]:
-            if name in given:
-                params[name] = _number(given[name], name, where)
-            elif name in _REQUIRED:
-                raise WaiCameraError(f"{_loc(where)}field '{name}': missing (required by {model.value})")
-            else:
-                params[name] = 0.0
-        for name in OPTIONAL_PARAMS.get(model, ()):
-            if name in given:
-                params[name] = _number(given[name], name, where)
-        if model is not CameraModel.EQUIRECTANGULAR:
-            for name in ("fl_x", "fl_y"):
-                if params[name] <= 0:
-                    raise WaiCameraError(
-                        f"{_loc(where)}field '{name}': expected a positive focal length, got {params[name]}"
-                    )
-        if model in SINGLE_FOCAL_MODELS and not math.isclose(params["fl_x"], params["fl_y"], rel_tol=1e-9):
-            raise WaiCameraError(
-                f"{_loc(where)}field 'fl_y': {model.value} has one focal length, but fl_x={params['fl_x']} and "
-                f"fl_y={params['fl_y']} (use PINHOLE or OPENCV for two)"
-            )
-        object.__setattr__(self, "model", model)
-        object.__setattr__(self, "width", width)
-        object.__setattr__(self, "height", height)
-        object.__setattr__(self, "params", MappingProxyType(params))
+        values = {**dict(self.params), "camera_model": self.model, "w": self.width, "h": self.height}
+        check = check_camera_values(values, strict_keys=True)
+        _raise_first(check, where)
+        self._set(check)
+
+    def _set(self, check: CameraCheck) -> None:
+        object.__setattr__(self, "model", check.model)
+        object.__setattr__(self, "width", check.width)
+        object.__setattr__(self, "height", check.height)
+        object.__setattr__(self, "params", MappingProxyType(check.params))
 
     def __hash__(self) -> int:
         return hash((self.model, self.width, self.height, tuple(sorted(self.params.items()))))
@@ -147,48 +78,15 @@ class Camera:
     def from_meta(cls, values: Mapping[str, Any], *, where: str = "") -> Camera:
         """Build a camera from merged frame-over-scene meta values (camera_model, fl_x, fl_y, cx, cy, w, h, k1, ...).
 
-        Missing or ill-typed keys raise WaiCameraError naming the field and `where`. Without ``camera_model`` the
-        camera is PINHOLE, which is only accepted if no distortion key is non-zero. A non-zero coefficient that does not
-        belong to the model (a PINHOLE frame with k1 = -0.2) is an error: silently dropping it would misplace pixels.
+        The rules are `wai.camera.rules.check_camera_values`; the first fault raises WaiCameraError naming the field
+        and `where`. Without ``camera_model`` the camera is PINHOLE, which is only accepted if no distortion key is
+        non-zero. A non-zero coefficient that does not belong to the model (a PINHOLE frame with k1 = -0.2) is an
+        error: silently dropping it would misplace pixels.
         """
-        if "camera_model" in values and values["camera_model"] is not None:
-            raw_model = values["camera_model"]
-            if not isinstance(raw_model, str):
-                raise WaiCameraError(
-                    f"{_loc(where)}field 'camera_model': expected a string, got {raw_model!r}"
-                )
-            try:
-                model = CameraModel(raw_model)
-            except ValueError:
-                known = ", ".join(m.value for m in CameraModel)
-                raise WaiCameraError(
-                    f"{_loc(where)}field 'camera_model': unknown model {raw_model!r} (known: {known})"
-                ) from None
-        else:
-            distorted = [k for k in ALL_PARAM_NAMES if k not in _REQUIRED and not _is_zero(values.get(k))]
-            if distorted:
-                raise WaiCameraError(
-                    f"{_loc(where)}field 'camera_model': missing, and distortion coefficients "
-                    f"{', '.join(distorted)} are non-zero (name the model, e.g. OPENCV)"
-                )
-            model = CameraModel.PINHOLE
-        allowed = (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ()))
-        foreign = [k for k in ALL_PARAM_NAMES if k not in allowed and not _is_zero(values.get(k))]
-        if foreign:
-            raise WaiCameraError(
-                f"{_loc(where)}field '{foreign[0]}': non-zero value {values[foreign[0]]!r} is not a coefficient of "
-                f"{model.value} (coefficients: {', '.join(allowed) or 'none'})"
-            )
-        for key in ("w", "h"):
-            if key not in values or values[key] is None:
-                raise WaiCameraError(f"{_loc(where)}field '{key}': missing (image size in pixels)")
-        params = {k: values[k] for k in allowed if k in values and values[k] is not None}
+        check = check_camera_values(values)
+        _raise_first(check, where)
         camera = cls.__new__(cls)
-        object.__setattr__(camera, "model", model)
-        object.__setattr__(camera, "width", values["w"])
-        object.__setattr__(camera, "height", values["h"])
-        object.__setattr__(camera, "params", params)
-        camera._validate(where)
+        camera._set(check)
         return camera
 
     def to_meta(self) -> dict[str, Any]:
@@ -214,16 +112,22 @@ class Camera:
         """True if the camera is an ideal perspective camera: a pinhole model or a perspective model with all
         distortion terms zero. Fisheye models are never pinhole, even with zero coefficients (they are then
         equidistant fisheyes, r = f * theta), and neither is EQUIRECTANGULAR."""
-        if self.model in UNDISTORTED_MODELS:
+        spec = self.spec
+        if spec.undistorted:
             return True
-        if self.model in FISHEYE_MODELS or self.model is CameraModel.EQUIRECTANGULAR:
+        if spec.fisheye or spec.distortion is None:
             return False
-        return all(self.params[k] == 0.0 for k in distortion_names(self.model) if k in self.params)
+        return all(self.params[k] == 0.0 for k in spec.distortion_names if k in self.params)
 
     @property
     def is_fisheye(self) -> bool:
         """True for the angle-based models, whose `unproject` returns unit rays and may see past 90 degrees."""
-        return self.model in FISHEYE_MODELS
+        return self.spec.fisheye
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The record of this camera's model (coefficients, distortion, traits)."""
+        return spec_of(self.model)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -257,7 +161,7 @@ class Camera:
             valid &= np.isfinite(u) & np.isfinite(v)
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
-                if self.model in FISHEYE_MODELS:
+                if self.spec.fisheye:
                     rho = np.hypot(x, y)
                     theta = np.arctan2(rho, z)
                     scale = np.where(
@@ -272,7 +176,7 @@ class Camera:
                 valid &= np.isfinite(radius) & (radius <= self.fold_radius)
                 bx = np.where(valid, bx, 0.0)
                 by = np.where(valid, by, 0.0)
-                xd, yd = DISTORTIONS[self.model](self.params, bx, by)
+                xd, yd = self.spec.distortion(self.params, bx, by)  # type: ignore[misc]
             p = self.params
             u = p["fl_x"] * xd + p["cx"]
             v = p["fl_y"] * yd + p["cy"]
@@ -303,7 +207,7 @@ class Camera:
             xd = (u - p["cx"]) / p["fl_x"]
             yd = (v - p["cy"]) / p["fl_y"]
             bx, by = undistort_base(self.model, p, xd, yd, self.fold_radius)
-            if self.model in FISHEYE_MODELS:
+            if self.spec.fisheye:
                 theta = np.hypot(bx, by)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     s = np.where(theta > 0, np.sin(theta) / np.where(theta > 0, theta, 1.0), 1.0)
@@ -357,12 +261,12 @@ class Camera:
         p["cx"] = sx * (p["cx"] + 0.5) - 0.5
         p["cy"] = sy * (p["cy"] + 0.5) - 0.5
         model = self.model
-        if model in SINGLE_FOCAL_MODELS and not math.isclose(sx, sy, rel_tol=1e-12):
+        if self.spec.single_focal and not math.isclose(sx, sy, rel_tol=1e-12):
             if model is CameraModel.SIMPLE_PINHOLE:
                 model = CameraModel.PINHOLE
             else:
                 model = CameraModel.OPENCV
-                p = {**{k: 0.0 for k in CAMERA_PARAMS[model]}, **p}
+                p = {**{k: 0.0 for k in spec_of(model).params}, **p}
         return self._with(model, width, height, p)
 
     def resized(self, width: int, height: int) -> Camera:
@@ -407,7 +311,7 @@ class Camera:
             p["fl_x"], p["fl_y"] = cam.params["fl_y"], cam.params["fl_x"]
             p["cx"], p["cy"] = cam.params["cy"], cam.width - 1 - cam.params["cx"]
             # New base coordinates are (y, -x); a vector term (ax, ay) becomes (ay, -ax).
-            for name_x, name_y in ROTATING_PAIRS.get(cam.model, ()):
+            for name_x, name_y in cam.spec.rotating_pairs:
                 p[name_x], p[name_y] = cam.params[name_y], -cam.params[name_x]
             cam = cam._with(cam.model, cam.height, cam.width, p)
         return cam

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wai.camera.models import DISTORTIONS, CameraModel
+from wai.camera.models import CameraModel, spec_of
 
 _MAX_ITERATIONS = 100
 _TOLERANCE = 1e-12
@@ -28,13 +28,14 @@ def undistort_base(
     fold_radius: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``distort(x, y) == (xd, yd)`` for (x, y); arrays of any one shape, float64. NaN where unsolvable."""
-    distort = DISTORTIONS[model]
+    spec = spec_of(model)
     xd = np.asarray(xd, dtype=np.float64)
     yd = np.asarray(yd, dtype=np.float64)
     x = xd.copy()
     y = yd.copy()
-    if model in (CameraModel.PINHOLE, CameraModel.SIMPLE_PINHOLE):
+    if spec.undistorted or spec.distortion is None:
         return x, y
+    distort = spec.distortion
     finite = np.isfinite(x) & np.isfinite(y)
     x[~finite] = 0.0
     y[~finite] = 0.0

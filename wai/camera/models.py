@@ -9,13 +9,15 @@ turn the result into pixels:
   ``theta * (x, y) / |(x, y)|`` with theta the angle from the optical axis, so rays up to 180 degrees project.
 * EQUIRECTANGULAR has no base coordinates: longitude and latitude map linearly to the full image.
 
-The distortion functions below work on arrays of base coordinates and are the single definition of every model;
+Each model is one `ModelSpec` record in `MODELS`: its coefficient names, its distortion function and its traits.
+The distortion functions work on arrays of base coordinates and are the single definition of every model;
 projection, iterative unprojection and undistortion maps are all built on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -38,63 +40,6 @@ class CameraModel(str, Enum):
 
 
 _FOCAL = ("fl_x", "fl_y", "cx", "cy")
-
-#: Coefficient names of each model, in the reference's order. ``w`` and ``h`` are not coefficients.
-#: The SIMPLE_* and RADIAL models (COLMAP's single-focal models) also carry ``fl_y``, which must equal ``fl_x``.
-CAMERA_PARAMS: dict[CameraModel, tuple[str, ...]] = {
-    CameraModel.PINHOLE: _FOCAL,
-    CameraModel.SIMPLE_PINHOLE: _FOCAL,
-    CameraModel.SIMPLE_RADIAL: (*_FOCAL, "k1"),
-    CameraModel.RADIAL: (*_FOCAL, "k1", "k2"),
-    CameraModel.OPENCV: (*_FOCAL, "k1", "k2", "p1", "p2"),
-    CameraModel.OPENCV_FISHEYE: (*_FOCAL, "k1", "k2", "k3", "k4"),
-    CameraModel.FULL_OPENCV: (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
-    CameraModel.FOV: (*_FOCAL, "omega"),
-    CameraModel.THIN_PRISM_FISHEYE: (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "sx1", "sy1"),
-    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: (
-        *_FOCAL,
-        *(f"k{i}" for i in range(6)),
-        "p0",
-        "p1",
-        *(f"s{i}" for i in range(4)),
-    ),
-    CameraModel.EQUIRECTANGULAR: (),
-}
-
-#: Coefficients a model accepts but does not require. The reference's undistort stage reads an optional ``k3`` for
-#: OPENCV (OpenCV's five-coefficient form k1, k2, p1, p2, k3).
-OPTIONAL_PARAMS: dict[CameraModel, tuple[str, ...]] = {CameraModel.OPENCV: ("k3",)}
-
-#: Every coefficient name of any model (focal terms first): the keys a camera may contribute to a meta dict.
-ALL_PARAM_NAMES: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        name for model in CameraModel for name in (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ()))
-    )
-)
-
-#: Models whose focal length is one number (COLMAP's f): fl_y must equal fl_x.
-SINGLE_FOCAL_MODELS = frozenset({CameraModel.SIMPLE_PINHOLE, CameraModel.SIMPLE_RADIAL, CameraModel.RADIAL})
-
-#: Models whose base coordinates are angle-scaled (rays beyond 90 degrees project).
-FISHEYE_MODELS = frozenset(
-    {CameraModel.OPENCV_FISHEYE, CameraModel.THIN_PRISM_FISHEYE, CameraModel.RAD_TAN_THIN_PRISM_FISHEYE}
-)
-
-#: Models without any distortion coefficient.
-UNDISTORTED_MODELS = frozenset({CameraModel.PINHOLE, CameraModel.SIMPLE_PINHOLE})
-
-
-def required_params(model: CameraModel) -> tuple[str, ...]:
-    """Coefficients a scene meta must give for `model`: the focal terms (fl_y may be left out for single-focal
-    models). Distortion terms that are left out count as 0, as in the reference's undistortion."""
-    return tuple(
-        n for n in CAMERA_PARAMS[model] if n in _FOCAL and not (n == "fl_y" and model in SINGLE_FOCAL_MODELS)
-    )
-
-
-def distortion_names(model: CameraModel) -> tuple[str, ...]:
-    """The distortion coefficients of `model` (everything but fl_x, fl_y, cx, cy), optional ones included."""
-    return tuple(n for n in (*CAMERA_PARAMS[model], *OPTIONAL_PARAMS.get(model, ())) if n not in _FOCAL)
 
 
 # --- distortion functions: (params, x, y) -> (xd, yd), all arrays of one shape ------------------------------------
@@ -191,27 +136,119 @@ def _rad_tan_thin_prism_fisheye(
     )
 
 
-DISTORTIONS: dict[CameraModel, Distortion] = {
-    CameraModel.PINHOLE: _identity,
-    CameraModel.SIMPLE_PINHOLE: _identity,
-    CameraModel.SIMPLE_RADIAL: _simple_radial,
-    CameraModel.RADIAL: _radial,
-    CameraModel.OPENCV: _opencv,
-    CameraModel.FULL_OPENCV: _full_opencv,
-    CameraModel.FOV: _fov,
-    CameraModel.OPENCV_FISHEYE: _opencv_fisheye,
-    CameraModel.THIN_PRISM_FISHEYE: _thin_prism_fisheye,
-    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: _rad_tan_thin_prism_fisheye,
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything `wai` knows about one camera model, in one record.
+
+    params: coefficient names in the reference's order (``w`` and ``h`` are not coefficients).
+    distortion: the forward distortion on base coordinates (None for EQUIRECTANGULAR, which has none).
+    optional: coefficients the model accepts but does not require.
+    single_focal: COLMAP's one-focal models; they also carry ``fl_y``, which must equal ``fl_x``.
+    fisheye: base coordinates are angle-scaled, so rays beyond 90 degrees project.
+    rotating_pairs: the (x, y) components of each vector-valued term (decentring, thin prism), which turn with the
+        image under a 90 degree rotation.
+    """
+
+    model: CameraModel
+    params: tuple[str, ...]
+    distortion: Distortion | None
+    optional: tuple[str, ...] = ()
+    single_focal: bool = False
+    fisheye: bool = False
+    rotating_pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every coefficient the model takes: its parameters, then the optional ones."""
+        return (*self.params, *self.optional)
+
+    @property
+    def undistorted(self) -> bool:
+        """True for models without any distortion coefficient (PINHOLE, SIMPLE_PINHOLE)."""
+        return self.distortion is _identity
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Coefficients a scene meta must give: the focal terms (fl_y may be left out for single-focal models).
+        Distortion terms that are left out count as 0, as in the reference's undistortion."""
+        return tuple(n for n in self.params if n in _FOCAL and not (n == "fl_y" and self.single_focal))
+
+    @property
+    def distortion_names(self) -> tuple[str, ...]:
+        """The distortion coefficients (everything but fl_x, fl_y, cx, cy), optional ones included."""
+        return tuple(n for n in self.accepted if n not in _FOCAL)
+
+
+_TANGENTIAL = ("p2", "p1")
+
+#: One record per camera model.
+MODELS: dict[CameraModel, ModelSpec] = {
+    spec.model: spec
+    for spec in (
+        ModelSpec(CameraModel.PINHOLE, _FOCAL, _identity),
+        ModelSpec(CameraModel.SIMPLE_PINHOLE, _FOCAL, _identity, single_focal=True),
+        ModelSpec(CameraModel.SIMPLE_RADIAL, (*_FOCAL, "k1"), _simple_radial, single_focal=True),
+        ModelSpec(CameraModel.RADIAL, (*_FOCAL, "k1", "k2"), _radial, single_focal=True),
+        # The reference's undistort stage reads an optional k3 for OPENCV (OpenCV's five-coefficient form).
+        ModelSpec(
+            CameraModel.OPENCV,
+            (*_FOCAL, "k1", "k2", "p1", "p2"),
+            _opencv,
+            optional=("k3",),
+            rotating_pairs=(_TANGENTIAL,),
+        ),
+        ModelSpec(
+            CameraModel.OPENCV_FISHEYE, (*_FOCAL, "k1", "k2", "k3", "k4"), _opencv_fisheye, fisheye=True
+        ),
+        ModelSpec(
+            CameraModel.FULL_OPENCV,
+            (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "k5", "k6"),
+            _full_opencv,
+            rotating_pairs=(_TANGENTIAL,),
+        ),
+        ModelSpec(CameraModel.FOV, (*_FOCAL, "omega"), _fov),
+        ModelSpec(
+            CameraModel.THIN_PRISM_FISHEYE,
+            (*_FOCAL, "k1", "k2", "p1", "p2", "k3", "k4", "sx1", "sy1"),
+            _thin_prism_fisheye,
+            fisheye=True,
+            rotating_pairs=(_TANGENTIAL, ("sx1", "sy1")),
+        ),
+        ModelSpec(
+            CameraModel.RAD_TAN_THIN_PRISM_FISHEYE,
+            (*_FOCAL, *(f"k{i}" for i in range(6)), "p0", "p1", *(f"s{i}" for i in range(4))),
+            _rad_tan_thin_prism_fisheye,
+            fisheye=True,
+            rotating_pairs=(("p0", "p1"), ("s0", "s2"), ("s1", "s3")),
+        ),
+        ModelSpec(CameraModel.EQUIRECTANGULAR, (), None),
+    )
 }
 
-# How tangential and thin-prism coefficients turn when the image is rotated by 90 degrees: each tuple names the
-# (x, y) components of one vector-valued term.
-ROTATING_PAIRS: dict[CameraModel, tuple[tuple[str, str], ...]] = {
-    CameraModel.OPENCV: (("p2", "p1"),),
-    CameraModel.FULL_OPENCV: (("p2", "p1"),),
-    CameraModel.THIN_PRISM_FISHEYE: (("p2", "p1"), ("sx1", "sy1")),
-    CameraModel.RAD_TAN_THIN_PRISM_FISHEYE: (("p0", "p1"), ("s0", "s2"), ("s1", "s3")),
+
+def spec_of(model: CameraModel) -> ModelSpec:
+    """The record of `model`."""
+    return MODELS[CameraModel(model)]
+
+
+#: Read-only views of the records, kept for callers that index by model.
+CAMERA_PARAMS: dict[CameraModel, tuple[str, ...]] = {m: spec.params for m, spec in MODELS.items()}
+OPTIONAL_PARAMS: dict[CameraModel, tuple[str, ...]] = {
+    m: spec.optional for m, spec in MODELS.items() if spec.optional
 }
+
+#: Every coefficient name of any model (focal terms first): the keys a camera may contribute to a meta dict.
+ALL_PARAM_NAMES: tuple[str, ...] = tuple(dict.fromkeys(n for spec in MODELS.values() for n in spec.accepted))
+
+
+def required_params(model: CameraModel) -> tuple[str, ...]:
+    """Coefficients a scene meta must give for `model` (see `ModelSpec.required`)."""
+    return spec_of(model).required
+
+
+def distortion_names(model: CameraModel) -> tuple[str, ...]:
+    """The distortion coefficients of `model` (see `ModelSpec.distortion_names`)."""
+    return spec_of(model).distortion_names
 
 
 def fold_radius(model: CameraModel, params: Mapping[str, float]) -> float:
@@ -220,13 +257,14 @@ def fold_radius(model: CameraModel, params: Mapping[str, float]) -> float:
     Past this radius a strongly distorted lens model folds back, and far-away rays would land on pixels that belong
     to rays near the centre; projection marks such points invalid instead of returning those wrong pixels.
     """
-    if model in UNDISTORTED_MODELS or model is CameraModel.EQUIRECTANGULAR:
+    spec = spec_of(model)
+    if spec.distortion is None or spec.undistorted:
         return float("inf")
-    if model in FISHEYE_MODELS:
+    if spec.fisheye:
         radius = np.linspace(0.0, np.pi, 8001)[1:]
     else:
         radius = np.tan(np.linspace(0.0, np.radians(89.9), 8001)[1:])
-    distort = DISTORTIONS[model]
+    distort = spec.distortion
     limit = float("inf")
     for phi in np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False):
         c, s = np.cos(phi), np.sin(phi)

@@ -1,10 +1,11 @@
 """Reading and writing WAI scene folders."""
 
-from wai.scene.dataset import is_scene, iter_scenes, list_scenes
+from wai.scene.cameras import CAMERA_KEYS, camera_values
+from wai.scene.dataset import is_scene, is_scene_folder, iter_scenes, list_scenes
 from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED, load_scene_meta, save_scene_meta
 from wai.scene.modalities import ModalityLeaf, nest_modality
 from wai.scene.paths import check_relative, resolve_in_scene
-from wai.scene.scene import CAMERA_KEYS, Frame, Scene, open_scene
+from wai.scene.scene import Frame, Scene, open_scene
 from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec, SceneWriter, WriterSummary
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "Scene",
     "SceneWriter",
     "WriterSummary",
+    "camera_values",
     "check_relative",
     "is_scene",
+    "is_scene_folder",
     "iter_scenes",
     "list_scenes",
     "load_scene_meta",

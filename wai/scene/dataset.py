@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from wai.errors import WaiFileNotFoundError
-from wai.scene.meta import SCENE_META
+from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
 from wai.scene.scene import Scene, open_scene
 
 
@@ -19,9 +19,27 @@ def list_scenes(root: str | Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+#: Entries that mark a folder as a scene even before its scene_meta.json exists (an unfinished conversion).
+SCENE_MARKERS: tuple[str, ...] = (SCENE_META, SCENE_META_DISTORTED, "_process_log.json", "images")
+
+
 def is_scene(path: str | Path) -> bool:
-    """Whether `path` is a scene folder (has a `scene_meta.json`)."""
+    """Whether `path` is a finished scene: a folder with a `scene_meta.json` (what readers can open)."""
     return (Path(path) / SCENE_META).is_file()
+
+
+def is_scene_folder(path: str | Path) -> bool:
+    """Whether the folder `path` is a scene, finished or not, rather than a dataset root.
+
+    A scene has a scene meta, a distorted scene meta, a process log or an `images/` folder; a folder with no
+    sub-folders at all is taken as an empty, unfinished scene. (A finished scene is also `is_scene`.)
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    if any((path / marker).exists() for marker in SCENE_MARKERS):
+        return True
+    return not any(p.is_dir() and not p.name.startswith((".", "_")) for p in path.iterdir())
 
 
 def iter_scenes(root: str | Path) -> Iterator[Scene]:

@@ -1,7 +1,10 @@
-"""Modality descriptors of `frame_modalities` / `scene_modalities` and how a name resolves to one.
+"""Modality descriptors of `frame_modalities` / `scene_modalities`: the one tree walker and leaf record.
 
 A leaf is ``{"frame_key": k, "format": f}`` (frame modality) or ``{"scene_key"|"path": p, "format": f}`` (scene
 modality). A group maps names to leaves or further groups, so ``"pred_depth/moge2"`` walks two levels.
+
+`walk_tree` splits a tree into its well-formed leaves and the faults of the rest, collecting all of them; the
+reader (`iter_leaves`, `resolve`) raises on a fault, the validator reports every one.
 
 Differences from the reference, on purpose: a name that ends on a group is an error listing its members (the
 reference silently takes the last child), a leaf with more than one key besides ``format`` is an error, and a
@@ -19,12 +22,18 @@ from typing import Any, Literal
 from wai.errors import WaiFormatError
 
 _REGEX_CHARS = set(".|*+?()[]{}^$\\")
-_VALUE_KEYS = ("frame_key", "scene_key", "path")
+VALUE_KEYS: tuple[str, ...] = ("frame_key", "scene_key", "path")
+#: The value keys a leaf may use in each tree.
+FRAME_VALUE_KEYS: tuple[str, ...] = ("frame_key",)
+SCENE_VALUE_KEYS: tuple[str, ...] = ("scene_key", "path")
 
 
 @dataclass(frozen=True)
 class ModalityLeaf:
-    """A resolved modality: its full name, where its value lives and its codec name."""
+    """A modality descriptor: its full (slash-joined) name, which value key it uses, the value and its codec name.
+
+    `format` is None for a leaf without one (DL3DV's ``colmap``); such a leaf cannot be loaded by name.
+    """
 
     name: str
     kind: Literal["frame_key", "scene_key", "path"]
@@ -32,48 +41,93 @@ class ModalityLeaf:
     format: str | None
 
 
+@dataclass(frozen=True)
+class TreeFault:
+    """A malformed entry: the slash-joined modality name ('' for the tree itself) and what is wrong.
+
+    `blocking` is False for faults that cost a reader nothing (an empty group holds nothing to load).
+    """
+
+    name: str
+    message: str
+    blocking: bool = True
+
+
 def is_leaf(node: Any) -> bool:
-    return isinstance(node, Mapping) and any(k in node for k in _VALUE_KEYS)
+    """A node that means to be a leaf: an object naming a format or one of the value keys."""
+    return isinstance(node, Mapping) and ("format" in node or any(k in node for k in VALUE_KEYS))
 
 
-def _as_leaf(name: str, node: Mapping[str, Any], context: str) -> ModalityLeaf:
-    keys = [k for k in node if k != "format"]
-    if len(keys) != 1 or keys[0] not in _VALUE_KEYS:
-        raise WaiFormatError(
-            f"{context}: modality '{name}' must have exactly one of {_VALUE_KEYS} besides 'format', got keys {list(node)}"
+def check_leaf(
+    name: str, node: Mapping[str, Any], allowed: tuple[str, ...] = VALUE_KEYS
+) -> ModalityLeaf | TreeFault:
+    """The leaf record of a leaf-like `node`, or the fault that keeps it from being one."""
+    value_keys = [k for k in node if k != "format"]
+    if len(value_keys) != 1 or value_keys[0] not in VALUE_KEYS:
+        return TreeFault(
+            name, f"expected 'format' plus exactly one of {list(allowed)}, got keys {list(node)}"
         )
-    value = node[keys[0]]
-    if not isinstance(value, str):
-        raise WaiFormatError(
-            f"{context}: modality '{name}' field '{keys[0]}' must be a string, got {value!r}"
-        )
+    kind = value_keys[0]
+    if kind not in allowed:
+        return TreeFault(name, f"uses '{kind}', expected one of {list(allowed)} here")
+    value = node[kind]
+    if not isinstance(value, str) or not value:
+        return TreeFault(name, f"'{kind}' must be a non-empty string, got {value!r}")
     fmt = node.get("format")
     if fmt is not None and not isinstance(fmt, str):
-        raise WaiFormatError(f"{context}: modality '{name}' field 'format' must be a string, got {fmt!r}")
-    return ModalityLeaf(name=name, kind=keys[0], value=value, format=fmt)  # type: ignore[arg-type]
+        return TreeFault(name, f"'format' must be a string, got {fmt!r}")
+    return ModalityLeaf(name=name, kind=kind, value=value, format=fmt)  # type: ignore[arg-type]
 
 
-def iter_leaves(tree: Mapping[str, Any], context: str, prefix: str = "") -> list[ModalityLeaf]:
-    """Every leaf of a modality tree, with slash-joined names, in insertion order."""
-    out: list[ModalityLeaf] = []
-    for key, node in tree.items():
-        name = f"{prefix}{key}"
-        if is_leaf(node):
-            out.append(_as_leaf(name, node, context))
-        elif isinstance(node, Mapping):
-            out.extend(iter_leaves(node, context, prefix=f"{name}/"))
-        else:
-            raise WaiFormatError(f"{context}: modality '{name}' must be an object, got {type(node).__name__}")
-    return out
+def walk_tree(tree: Any, allowed: tuple[str, ...] = VALUE_KEYS) -> tuple[list[ModalityLeaf], list[TreeFault]]:
+    """Every well-formed leaf of a modality tree and every fault of the rest, both in insertion order."""
+    leaves: list[ModalityLeaf] = []
+    faults: list[TreeFault] = []
+    if not isinstance(tree, Mapping):
+        faults.append(TreeFault("", f"expected an object, got {type(tree).__name__}"))
+        return leaves, faults
+
+    def visit(node: Mapping[str, Any], prefix: str) -> None:
+        for key, child in node.items():
+            name = f"{prefix}{key}"
+            if not isinstance(child, Mapping):
+                faults.append(TreeFault(name, f"expected an object, got {type(child).__name__}"))
+            elif is_leaf(child):
+                result = check_leaf(name, child, allowed)
+                (leaves if isinstance(result, ModalityLeaf) else faults).append(result)  # type: ignore[arg-type]
+            elif not child:
+                faults.append(TreeFault(name, "is an empty group", blocking=False))
+            else:
+                visit(child, f"{name}/")
+
+    visit(tree, "")
+    return leaves, faults
 
 
-def resolve(tree: Mapping[str, Any], name: str, context: str) -> ModalityLeaf:
+def _raise(fault: TreeFault, context: str) -> None:
+    raise WaiFormatError(f"{context}: modality '{fault.name}' {fault.message}")
+
+
+def iter_leaves(
+    tree: Mapping[str, Any], context: str, allowed: tuple[str, ...] = VALUE_KEYS
+) -> list[ModalityLeaf]:
+    """Every leaf of a modality tree, in insertion order; the first blocking fault raises `WaiFormatError`."""
+    leaves, faults = walk_tree(tree, allowed)
+    for fault in faults:
+        if fault.blocking:
+            _raise(fault, context)
+    return leaves
+
+
+def resolve(
+    tree: Mapping[str, Any], name: str, context: str, allowed: tuple[str, ...] = VALUE_KEYS
+) -> ModalityLeaf:
     """Resolve a modality name (``depth``, ``pred_depth/moge2`` or a regex such as ``depth|rendered_depth``)."""
     if set(name) & _REGEX_CHARS and "/" not in name:
         pattern = re.compile(name)
         for key in tree:
             if pattern.fullmatch(key):
-                return resolve(tree, key, context)
+                return resolve(tree, key, context, allowed)
         raise WaiFormatError(f"{context}: no modality matches the pattern {name!r}; available: {list(tree)}")
     node: Any = tree
     walked: list[str] = []
@@ -86,12 +140,15 @@ def resolve(tree: Mapping[str, Any], name: str, context: str) -> ModalityLeaf:
             )
         node = node[part]
         walked.append(part)
+    if not isinstance(node, Mapping):
+        _raise(TreeFault(name, f"expected an object, got {type(node).__name__}"), context)
     if not is_leaf(node):
-        if not isinstance(node, Mapping):
-            raise WaiFormatError(f"{context}: modality '{name}' must be an object, got {type(node).__name__}")
         members = [f"{name}/{k}" for k in node]
         raise WaiFormatError(f"{context}: modality '{name}' is a group; name one of {members}")
-    return _as_leaf(name, node, context)
+    result = check_leaf(name, node, allowed)
+    if isinstance(result, TreeFault):
+        _raise(result, context)
+    return result  # type: ignore[return-value]
 
 
 def nest_modality(tree: dict[str, Any], group: str, method: str, leaf: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ touched. Everything returned is numpy (never torch).
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,20 @@ from typing import Any
 import numpy as np
 
 from wai import io
-from wai.camera import CAMERA_PARAMS, Camera
+from wai.camera import Camera
 from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormatError, where
+from wai.scene.cameras import camera_values, has_own_camera
 from wai.scene.meta import SCENE_META, frame_name_index, load_scene_meta, save_scene_meta
-from wai.scene.modalities import ModalityLeaf, iter_leaves, nest_modality, resolve
+from wai.scene.modalities import (
+    FRAME_VALUE_KEYS,
+    SCENE_VALUE_KEYS,
+    ModalityLeaf,
+    iter_leaves,
+    nest_modality,
+    resolve,
+)
 from wai.scene.paths import resolve_in_scene
 from wai.scene.pixels import pixel_size
-
-#: Every key that describes a camera; each one is taken from the frame if present, else from the scene.
-CAMERA_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys(itertools.chain(("camera_model", "w", "h"), *CAMERA_PARAMS.values()))
-)
-
 
 #: Cache key of the camera shared by every frame without camera keys of its own (never a frame index).
 _SCENE_CAMERA = "scene"
@@ -203,15 +204,12 @@ class Scene:
 
     def camera_values(self, index: int) -> dict[str, Any]:
         """Camera keys of frame `index`, each taken from the frame if present, else from the scene."""
-        frame = self.meta["frames"][index]
-        return {
-            k: frame[k] if k in frame else self.meta[k] for k in CAMERA_KEYS if k in frame or k in self.meta
-        }
+        return camera_values(self.meta, self.meta["frames"][index])
 
     def camera(self, index: int = 0) -> Camera:
         """The `Camera` of frame `index` (one shared object when the scene has shared intrinsics)."""
         # The scene-level camera and each frame's own camera need distinct keys: frame 0 may override the scene.
-        shared = self.meta.get("shared_intrinsics") and not self._frame_has_camera(index)
+        shared = self.meta.get("shared_intrinsics") and not has_own_camera(self.meta["frames"][index])
         key = _SCENE_CAMERA if shared else index
         cam = self._camera_cache.get(key)
         if cam is None:
@@ -220,10 +218,6 @@ class Scene:
             self._camera_cache[key] = cam
         return cam
 
-    def _frame_has_camera(self, index: int) -> bool:
-        frame = self.meta["frames"][index]
-        return any(k in frame for k in CAMERA_KEYS)
-
     # --- modalities -------------------------------------------------------------------------------------------
 
     def frame_modality(self, name: str) -> ModalityLeaf:
@@ -231,11 +225,7 @@ class Scene:
         leaf = self._leaf_cache.get(name)
         if leaf is None:
             tree = self.meta.get("frame_modalities") or {}
-            leaf = resolve(tree, name, where(scene=self.name, field="frame_modalities"))
-            if leaf.kind != "frame_key":
-                raise WaiFormatError(
-                    f"{where(scene=self.name, field='frame_modalities')}: modality '{name}' must use 'frame_key'"
-                )
+            leaf = resolve(tree, name, where(scene=self.name, field="frame_modalities"), FRAME_VALUE_KEYS)
             self._leaf_cache[name] = leaf
         return leaf
 
@@ -243,22 +233,24 @@ class Scene:
     def frame_modality_names(self) -> list[str]:
         """Every frame modality, groups flattened (``pred_depth/moge2``)."""
         tree = self.meta.get("frame_modalities") or {}
-        return [leaf.name for leaf in iter_leaves(tree, where(scene=self.name, field="frame_modalities"))]
+        context = where(scene=self.name, field="frame_modalities")
+        return [leaf.name for leaf in iter_leaves(tree, context, FRAME_VALUE_KEYS)]
 
     @property
     def scene_modality_names(self) -> list[str]:
         tree = self.meta.get("scene_modalities") or {}
-        return [leaf.name for leaf in iter_leaves(tree, where(scene=self.name, field="scene_modalities"))]
+        context = where(scene=self.name, field="scene_modalities")
+        return [leaf.name for leaf in iter_leaves(tree, context, SCENE_VALUE_KEYS)]
 
     def scene_modality_path(self, name: str) -> Path:
         tree = self.meta.get("scene_modalities") or {}
-        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"))
+        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"), SCENE_VALUE_KEYS)
         return resolve_in_scene(self.path, leaf.value, scene=self.name, field=f"scene_modalities.{name}")
 
     def load_scene_modality(self, name: str, **options: Any) -> Any:
         """Load a scene-level modality (mesh, covisibility matrix, mappings) by name."""
         tree = self.meta.get("scene_modalities") or {}
-        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"))
+        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"), SCENE_VALUE_KEYS)
         path = self.scene_modality_path(name)
         try:
             return io.load(path, leaf.format, **options)

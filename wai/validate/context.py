@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wai.scene.cameras import camera_values
 from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
-from wai.validate.modality_tree import Leaf, TreeFault, walk_tree
+from wai.scene.modalities import FRAME_VALUE_KEYS, SCENE_VALUE_KEYS, ModalityLeaf, TreeFault, walk_tree
 from wai.validate.problem import Problem
-
-FRAME_VALUE_KEYS: tuple[str, ...] = ("frame_key",)
-SCENE_VALUE_KEYS: tuple[str, ...] = ("scene_key", "path")
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,7 @@ class SceneContext:
         #: (NaN, inf, negative, total) pixel counts of each depth file the decode rule read, by relative path, so
         #: the depth-values rule does not decode every depth map a second time.
         self.depth_counts: dict[str, tuple[int, int, int, int]] = {}
+        self._camera_values: dict[int, dict[str, Any]] = {}
 
     @classmethod
     def load(cls, path: str | Path) -> SceneContext:
@@ -106,11 +105,11 @@ class SceneContext:
         return len(raw) if isinstance(raw, list) else 0
 
     @functools.cached_property
-    def _frame_tree(self) -> tuple[list[Leaf], list[TreeFault]]:
+    def _frame_tree(self) -> tuple[list[ModalityLeaf], list[TreeFault]]:
         return walk_tree(self._tree("frame_modalities"), FRAME_VALUE_KEYS)
 
     @functools.cached_property
-    def _scene_tree(self) -> tuple[list[Leaf], list[TreeFault]]:
+    def _scene_tree(self) -> tuple[list[ModalityLeaf], list[TreeFault]]:
         return walk_tree(self._tree("scene_modalities"), SCENE_VALUE_KEYS)
 
     def _tree(self, key: str) -> dict[str, Any]:
@@ -119,7 +118,7 @@ class SceneContext:
         return tree if isinstance(tree, dict) else {}
 
     @property
-    def frame_leaves(self) -> list[Leaf]:
+    def frame_leaves(self) -> list[ModalityLeaf]:
         """Well-formed frame modality leaves (``frame_key`` + ``format``)."""
         return self._frame_tree[0]
 
@@ -128,7 +127,7 @@ class SceneContext:
         return self._frame_tree[1]
 
     @property
-    def scene_leaves(self) -> list[Leaf]:
+    def scene_leaves(self) -> list[ModalityLeaf]:
         """Well-formed scene modality leaves (``scene_key`` or ``path`` + ``format``)."""
         return self._scene_tree[0]
 
@@ -136,8 +135,14 @@ class SceneContext:
     def scene_tree_faults(self) -> list[TreeFault]:
         return self._scene_tree[1]
 
+    def camera_values(self, frame: FrameEntry) -> dict[str, Any]:
+        """The frame's camera keys merged over the scene's, exactly as the reader merges them."""
+        cached = self._camera_values.get(frame.index)
+        if cached is None:
+            cached = camera_values(self.meta or {}, frame.raw)
+            self._camera_values[frame.index] = cached
+        return cached
+
     def camera_value(self, frame: FrameEntry, key: str) -> Any:
-        """A camera key of `frame`: the frame's own value if present, else the scene's (None if neither)."""
-        if key in frame.raw:
-            return frame.raw[key]
-        return self.meta.get(key) if self.meta is not None else None
+        """One merged camera key of `frame` (None if neither the frame nor the scene has it)."""
+        return self.camera_values(frame).get(key)

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from wai.errors import WaiPathError
-from wai.scene import check_relative
+from wai.scene import ModalityLeaf, check_relative
 from wai.validate.context import SceneContext
-from wai.validate.modality_tree import Leaf
 from wai.validate.problem import Problem
 
 
@@ -26,7 +25,7 @@ class Reference:
     frame: str | None
     field: str
     value: Any
-    leaf: Leaf
+    leaf: ModalityLeaf
 
 
 def iter_references(ctx: SceneContext) -> Iterator[Reference]:

@@ -26,7 +26,12 @@ def check_modalities(ctx: SceneContext) -> Iterator[Problem]:
         for fault in faults:
             yield ctx.issue(f"modality '{fault.name}' {fault.message}", field=f"{tree_key}.{fault.name}")
         for leaf in leaves:
-            if leaf.format not in FORMATS:
+            if leaf.format is None:
+                yield ctx.issue(
+                    f"modality '{leaf.name}' has no 'format', so no reader can load it",
+                    field=f"{tree_key}.{leaf.name}",
+                )
+            elif leaf.format not in FORMATS:
                 yield ctx.issue(
                     f"modality '{leaf.name}' has unknown format {leaf.format!r} (known: {', '.join(known)})",
                     field=f"{tree_key}.{leaf.name}",

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from wai.errors import WaiFileNotFoundError
-from wai.scene import list_scenes
+from wai.scene import is_scene_folder, list_scenes
 from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
 from wai.stages.selection import check_shard
 from wai.validate.context import SceneContext
@@ -18,9 +18,6 @@ from wai.validate.rules import rules_for
 
 #: Called after each scene with its name and its problem count (for progress bars).
 ProgressCallback = Callable[[str, int], None]
-
-#: Entries that mark a folder as a scene even before its scene_meta.json exists (an unfinished conversion).
-_SCENE_MARKERS = (SCENE_META, SCENE_META_DISTORTED, "_process_log.json", "images")
 
 
 def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]:
@@ -42,17 +39,6 @@ def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]
             exc.add_note(f"while running validation rule '{rule.name}' on scene '{ctx.name}' ({path})")
             raise
     return problems
-
-
-def is_scene_folder(path: Path) -> bool:
-    """Whether `path` is a scene (finished or not) rather than a dataset root.
-
-    A scene has a scene meta, a process log or an `images/` folder; a folder with no sub-folders at all is taken as
-    an empty, unfinished scene.
-    """
-    if any((path / marker).exists() for marker in _SCENE_MARKERS):
-        return True
-    return not any(p.is_dir() and not p.name.startswith((".", "_")) for p in path.iterdir())
 
 
 def find_scenes(path: str | os.PathLike) -> list[Path]:

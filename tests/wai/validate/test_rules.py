@@ -83,7 +83,7 @@ BREAKERS: dict[str, tuple[Callable[[Path], None], str]] = {
     "keys": (_drop_key, r"missing required key 'dataset_name'"),
     "frames": (_duplicate_name, r"duplicate frame_name \(also frames\[0\]\)"),
     "transforms": (_bad_transform, r"expected a 4x4 list of numbers"),
-    "camera": (_unknown_model, r"unknown camera model 'PINHOLE_PLUS'"),
+    "camera": (_unknown_model, r"unknown model 'PINHOLE_PLUS'"),
     "modalities": (_unknown_format, r"modality 'depth' has unknown format 'exr16'"),
     "paths": (_escaping_path, r"path '\.\./x\.png' escapes the scene folder"),
     "files": (_missing_file, r"file not found \(modality 'depth'\)"),
