@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from wai.errors import WaiError, WaiFileNotFoundError
-from wai.scene import is_scene, list_scenes, open_scene
+from wai.scene import is_scene, is_scene_folder, list_scenes, open_scene
 from wai.scene.scene import Scene
-from wai.validate.runner import is_scene_folder
 
 #: What a scene without depth can be used for (also printed by `wai convert` and `wai datasets`).
 NO_DEPTH_NOTE = "no depth: pose and ray training work; covisibility and depth losses need depth"
