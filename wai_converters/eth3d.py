@@ -141,7 +141,17 @@ class ETH3DConverter(Converter):
                     continue
                 depth = self._depth(raw, stem, image.basename, pinhole, distorted, scene)
                 if depth is None:
-                    skipped.append(f"{stem} (no ground-truth depth)")
+                    why = (
+                        "no ground-truth depth"
+                        if jpg is None or distorted
+                        else "its distorted camera is missing"
+                    )
+                    if (
+                        jpg is None
+                        and (raw / "ground_truth_depth" / "dslr_images" / image.basename).is_file()
+                    ):
+                        why = "not in dslr_calibration_jpg/images.txt"
+                    skipped.append(f"{stem} ({why})")
                     continue
                 cam2world = world2cam_to_cam2world(image.world2cam)
                 if stem in portrait:
