@@ -15,6 +15,7 @@ from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from wai.errors import WaiError
 from wai.stages.process_log import ProcessLog
 from wai_converters.base import Converter
+from wai_converters.coverage import coverage_table, datasets_text
 from wai_converters.registry import CONVERTERS, ConverterEntry, get_converter
 from wai_converters.run import run_converter
 
@@ -135,8 +136,8 @@ def convert() -> None:
 
 
 @click.command(short_help="List the datasets that `wai convert` knows.")
-def datasets() -> None:
-    """List the datasets that `wai convert` knows."""
-    width = max(len(n) for n in CONVERTERS)
-    for name in sorted(CONVERTERS):
-        click.echo(f"{name:<{width}}  {CONVERTERS[name].description}")
+@click.option("--markdown", is_flag=True, help="Print the README's coverage table instead.")
+def datasets(markdown: bool) -> None:
+    """List the datasets that `wai convert` knows: raw layout, metric and synthetic flags, where depth comes from,
+    the stages to run after conversion, and the licence."""
+    click.echo(coverage_table() if markdown else datasets_text(), nl=False)
