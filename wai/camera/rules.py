@@ -172,6 +172,14 @@ def check_camera_values(
     return out
 
 
+def image_size(values: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(h, w) of a set of camera values when both pass the size rule, else None (the faults say why)."""
+    sizes = [values.get(key) for key in ("h", "w")]
+    if any(v is None or _size_fault(v) is not None for v in sizes):
+        return None
+    return int(sizes[0]), int(sizes[1])
+
+
 def camera_faults(values: Mapping[str, Any], *, require_model: bool = False) -> list[CameraFault]:
     """Every fault of a set of merged camera meta values (see `check_camera_values`); empty when they are valid."""
     return check_camera_values(values, require_model=require_model).faults

@@ -6,13 +6,13 @@ These read every file, so they run only with ``--deep``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from wai import io
+from wai.camera.rules import image_size
 from wai.errors import WaiError
 from wai.validate.context import SceneContext
 from wai.validate.files import Reference, iter_references, safe_relative
@@ -62,19 +62,9 @@ def _bad_depth_counts(depth: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def _camera_size(ctx: SceneContext, frame_name: str | None) -> tuple[int, int] | None:
-    """(h, w) of a frame's camera, if both are positive integers (the camera rule reports anything else)."""
+    """(h, w) of a frame's merged camera, if both pass the size rule (the camera rule reports anything else)."""
     entry = ctx.frame_by_name.get(frame_name) if frame_name is not None else None
-    if entry is None:
-        return None
-    size = []
-    for key in ("h", "w"):
-        value = ctx.camera_value(entry, key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return None
-        if not float(value).is_integer() or value <= 0:
-            return None
-        size.append(int(value))
-    return size[0], size[1]
+    return None if entry is None else image_size(ctx.camera_values(entry))
 
 
 def _check_pixels(ctx: SceneContext, ref: Reference, rel: str, data: Any) -> Iterator[Problem]:
