@@ -6,6 +6,7 @@ an error. A reader accepts a scene only once its meta exists, so a crash mid-sce
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ STANDARD_MODALITIES: dict[str, ModalitySpec] = {
     "normals": ModalitySpec("normals", ".exr", "normals", "normals"),
     "depth_confidence": ModalitySpec("depth_confidence", ".exr", "scalar", "depth_confidence"),
 }
+
+logger = logging.getLogger(__name__)
 
 LinkMode = Literal["copy", "symlink", "hardlink"]
 
@@ -300,7 +303,10 @@ class SceneWriter:
         self.meta[key] = value
 
     def close(self) -> Path:
-        """Write `scene_meta.json` and return its path. Without frames this is an error."""
+        """Write `scene_meta.json` and return its path. Without frames this is an error.
+
+        Depth pixels that were written as 0 because they were NaN or infinite are logged (warning) with their count.
+        """
         if self._closed:
             return self.scene_dir / self.meta_name
         if not self.meta["frames"]:
@@ -312,4 +318,6 @@ class SceneWriter:
         path = self.scene_dir / self.meta_name
         save_scene_meta(path, self.meta, backup=False)
         self._closed = True
+        if self._nonfinite_depth:
+            logger.warning("%s", self.summary)
         return path

@@ -74,7 +74,7 @@ def test_nearly_orthonormal_real_poses_are_accepted(tmp_path: Path) -> None:
     np.testing.assert_allclose(wai.open_scene(tmp_path / "s").frames[0].cam2world, pose)
 
 
-def test_nan_depth_is_written_as_zero_and_counted(tmp_path: Path) -> None:
+def test_nan_depth_is_written_as_zero_and_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     depth = np.full((H, W), 2.0, np.float32)
     depth[0, :3] = np.nan
     depth[1, 0] = np.inf
@@ -86,6 +86,7 @@ def test_nan_depth_is_written_as_zero_and_counted(tmp_path: Path) -> None:
     assert (
         str(summary) == "scene 's': 2 frame(s); 4 NaN/inf depth pixel(s) in 1 frame(s) written as 0 (invalid)"
     )
+    assert [r.getMessage() for r in caplog.records if r.name == "wai.scene.writer"] == [str(summary)]
     assert np.isnan(depth[0, 0])  # the caller's array is untouched
     stored = wai.open_scene(tmp_path / "s").frames[0].depth
     assert np.isfinite(stored).all()
