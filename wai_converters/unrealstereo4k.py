@@ -11,9 +11,14 @@ Raw layout (``--src`` is the folder the nine zips were extracted into)::
 
 Each id gives two frames, ``<id>_cam0`` then ``<id>_cam1``. The stereo baseline is the distance between the two
 cameras (from the extrinsics); depth = baseline * fx / disparity with the camera's own fx, and values of 10000 or
-more (disparity 0) as well as NaN or negative ones are invalid (0). Unreal's world is left-handed: the pose is
-``diag(1, -1, 1, 1) @ inv(world2cam)``, a flip of the world's y axis that makes it a right-handed OpenCV cam2world
-(recorded in ``_applied_transforms`` as ``unreal_world_y_flip``, left-multiplied).
+more (disparity 0) as well as NaN or negative ones are invalid (0).
+
+Poses: Unreal's world is left-handed, and the reference writes ``diag(1, -1, 1, 1) @ inv(world2cam)``, a flip of the
+world's y axis (recorded in ``_applied_transforms`` as ``unreal_world_y_flip``, left-multiplied). That is a proper
+OpenCV cam2world when the raw rotations have det -1. Where a scene's raw rotations are proper (det +1) the same
+flip would turn every pose into a reflection, which no WAI reader accepts; such a scene keeps ``inv(world2cam)``,
+which differs from the reference's poses only by that one mirror of the whole world, so every relative pose, depth
+map and reprojection is the same. A scene whose files mix the two is an error.
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ class UnrealStereo4KConverter(Converter):
             out_dir, dataset_name="unrealstereo4k", scale_type="metric", link_mode="symlink"
         ) as writer:
             writer.set("camera_model", "PINHOLE")
-            writer.record_transform("unreal_world_y_flip", WORLD_Y_FLIP)
+            flip: bool | None = None
             for frame_id in ids:
                 cams = [
                     read_extrinsics(
@@ -128,7 +133,19 @@ class UnrealStereo4KConverter(Converter):
                         height,
                         {"fl_x": K[0, 0], "fl_y": K[1, 1], "cx": K[0, 2], "cy": K[1, 2]},
                     )
-                    cam2world = WORLD_Y_FLIP @ invert_rigid(w2c)
+                    left_handed = bool(np.linalg.det(w2c[:3, :3]) < 0)
+                    if flip is None:
+                        flip = left_handed
+                        if flip:
+                            writer.record_transform("unreal_world_y_flip", WORLD_Y_FLIP)
+                    elif left_handed != flip:
+                        raise WaiFormatError(
+                            f"{where(scene=scene, frame=name, file=str(raw / f'Extrinsics{c}' / f'{frame_id}.txt'))}: "
+                            f"rotation has det {'-1' if left_handed else '+1'}, the scene's first camera the opposite"
+                        )
+                    cam2world = invert_rigid(w2c)
+                    if flip:
+                        cam2world = WORLD_Y_FLIP @ cam2world
                     writer.add_frame(
                         name, cam2world, camera=camera, image=image_path, depth=clean_depth(depth)
                     )

@@ -9,7 +9,7 @@ import numpy as np
 from tests.wai_converters.fixtures.nearby import DEPTH_RTOL
 from tests.wai_converters.fixtures.unrealstereo4k import SCENES, write_unrealstereo4k
 from wai import open_scene
-from wai_converters.testing import BadRaw, ConverterTest
+from wai_converters.testing import BadRaw, ConverterTest, run_cli
 
 SCENE = next(iter(SCENES))
 
@@ -63,3 +63,28 @@ class TestUnrealStereo4K(ConverterTest):
         # The two cameras of a pair are one baseline apart along the left camera's x axis.
         left, right = scene.frames[0].cam2world, scene.frames[1].cam2world
         np.testing.assert_allclose(np.linalg.inv(left) @ right[:, 3], [0.4, 0, 0, 1], atol=1e-6)
+
+
+class TestUnrealStereo4KProperRotations(ConverterTest):
+    """Raw rotations with det +1: the world is not flipped (the flip would make reflections); same geometry."""
+
+    converter = "unrealstereo4k"
+    expected_scenes = SCENES
+    depth_rtol = DEPTH_RTOL
+
+    def make_raw(self, root: Path):
+        return write_unrealstereo4k(root, left_handed=False)
+
+    def test_no_flip_recorded(self, converted) -> None:
+        assert "_applied_transforms" not in open_scene(converted.root / SCENE).meta
+
+
+def test_mixed_handedness_is_an_error(tmp_path: Path) -> None:
+    from tests.wai_converters.fixtures.unrealstereo4k import write_extrinsics
+
+    raw = tmp_path / "raw"
+    truth = write_unrealstereo4k(raw)
+    view = truth[SCENE][3]
+    write_extrinsics(raw / SCENE / "Extrinsics1" / "00007.txt", view.K, view.cam2world, left_handed=False)
+    result = run_cli(["convert", "unrealstereo4k", "--src", raw, "--dst", tmp_path / "wai"])
+    assert result.exit_code != 0 and "Extrinsics1/00007.txt" in result.output, result.output
