@@ -14,6 +14,7 @@ from cli.render_cmd import render
 from cli.splits_cmd import splits
 from cli.undistort_cmd import undistort
 from cli.validate_cmd import validate
+from cli.viz_cmd import viz
 
 
 @click.group(cls=FullHelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,3 +33,4 @@ main.add_command(index)
 main.add_command(metadata_group)
 main.add_command(render)
 main.add_command(covis)
+main.add_command(viz)
