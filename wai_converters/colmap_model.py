@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from wai.camera import CAMERA_PARAMS, Camera, CameraModel
-from wai.camera.models import SINGLE_FOCAL_MODELS
+from wai.camera.models import MODELS
 from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormatError
 
 #: Where a capture's sparse model may be, tried in this order (relative to the capture folder).
@@ -84,7 +84,7 @@ def camera_from_colmap(model_name: str, width: int, height: int, params: np.ndar
             f"{where}: COLMAP camera model {model_name} is not supported (supported: {known})"
         ) from None
     names = list(CAMERA_PARAMS[model])
-    if model in SINGLE_FOCAL_MODELS:
+    if MODELS[model].single_focal:
         names.remove("fl_y")
     values = [float(v) for v in np.asarray(params).ravel()]
     if len(values) != len(names):
