@@ -70,17 +70,27 @@ def read_raw_depth(path: Path, *, scene: str, frame: str) -> np.ndarray:
     return np.memmap(path, dtype="<f4", mode="r", shape=RAW_DEPTH_SHAPE)
 
 
-def undistort_depth(raw: np.ndarray, distorted: Camera, pinhole: Camera) -> np.ndarray:
+def depth_maps(distorted: Camera, pinhole: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """Remap tables (map_x, map_y), each (H, W) float32, from `pinhole` pixels to `distorted` pixels.
+
+    Built in bands of `CHUNK_ROWS` rows, which bounds the float64 temporaries of the projection.
+    """
+    bands = []
+    for y0 in range(0, pinhole.height, CHUNK_ROWS):
+        rows = min(CHUNK_ROWS, pinhole.height - y0)
+        bands.append(undistortion_maps(distorted, pinhole=pinhole.cropped(0, y0, pinhole.width, rows))[:2])
+    return np.concatenate([b[0] for b in bands]), np.concatenate([b[1] for b in bands])
+
+
+def undistort_depth(
+    raw: np.ndarray, distorted: Camera, pinhole: Camera, maps: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Depth of every `pinhole` pixel: nearest raw pixel along the same ray in the `distorted` camera, 0 outside.
 
     Both cameras share the pose, so the z-depth carries over unchanged. Invalid raw values (inf, NaN, negative)
-    come out as 0.
+    come out as 0. Pass `maps` from `depth_maps` to reuse them across the frames of one camera.
     """
-    out = np.zeros((pinhole.height, pinhole.width), dtype=np.float32)
-    for y0 in range(0, pinhole.height, CHUNK_ROWS):
-        rows = min(CHUNK_ROWS, pinhole.height - y0)
-        map_x, map_y, _ = undistortion_maps(distorted, pinhole=pinhole.cropped(0, y0, pinhole.width, rows))
-        out[y0 : y0 + rows] = undistort_image(raw, (map_x, map_y), "depth")
+    out = undistort_image(raw, maps if maps is not None else depth_maps(distorted, pinhole), "depth")
     out[~np.isfinite(out) | (out < 0)] = 0.0
     return out
 
@@ -91,6 +101,13 @@ class ETH3DConverter(Converter):
     config_class = ETH3DConfig
 
     config: ETH3DConfig
+
+    def __init__(self, config: ETH3DConfig) -> None:
+        super().__init__(config)
+        self._maps: dict[tuple[Camera, Camera], tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_maps": {}}  # the tables are rebuilt where they are used, not pickled
 
     def source_scenes(self) -> list[str]:
         return subdirectories(Path(self.config.src))
@@ -108,7 +125,13 @@ class ETH3DConverter(Converter):
         camera = distorted.to_camera(
             where_=where(scene=scene, frame=stem, field=f"camera {distorted.camera_id}")
         )
-        return undistort_depth(read_raw_depth(raw_path, scene=scene, frame=stem), camera, pinhole)
+        key = (camera, pinhole)
+        if key not in self._maps:
+            self._maps.clear()  # one camera pair at a time: full-size tables are 2 x 97 MB
+            self._maps[key] = depth_maps(camera, pinhole)
+        return undistort_depth(
+            read_raw_depth(raw_path, scene=scene, frame=stem), camera, pinhole, self._maps[key]
+        )
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         raw = Path(self.config.src).absolute() / scene
@@ -183,6 +206,7 @@ class ETH3DConverter(Converter):
                     extra={"is_portrait": "False"},
                     link_suffixes={"image": ".png"},
                 )
+        self._maps.clear()
         if skipped:
             message = f"skipped {len(skipped)} frame(s): {', '.join(skipped)}"
             logger.warning("eth3d scene '%s': %s", scene, message)
