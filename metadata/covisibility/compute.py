@@ -9,8 +9,8 @@
   with valid depth above `min_depth`;
 - the pre-filter honours the principal point (`frustum`).
 
-A projected point falls on the nearest pixel centre; it is inside the image when that pixel is (u in
-[-0.5, W - 0.5), v likewise). All arithmetic is float64.
+A projected point falls on the nearest pixel centre (u and v rounded half to even); it is inside the image when
+that pixel is. All arithmetic is float64; K' is folded into each target's world-to-camera matrix.
 
 Memory: the working-size depth maps (N x 224 x 168 float32, ~150 kB a frame), one source's points at a time and a
 block of targets whose temporaries are capped by `block_elements`; never N^2 per-pixel data.
@@ -29,7 +29,7 @@ from metadata.covisibility.frustum import candidate_pairs
 from wai.geometry import depth_to_world_points
 
 Backend = Literal["numpy", "torch"]
-DEFAULT_BLOCK_ELEMENTS = 1 << 18
+DEFAULT_BLOCK_ELEMENTS = 1 << 15
 
 
 def source_points(frames: FrameStack, i: int) -> np.ndarray:
@@ -53,32 +53,54 @@ def normalise_counts(
     return np.clip(counts / np.maximum(1, valid_targets), 0.0, 1.0)
 
 
+def projection_matrices(frames: FrameStack) -> np.ndarray:
+    """(N, 3, 4) float64 ``K' @ inv(cam2world)[:3]``: world point -> (u z, v z, z) in each view."""
+    fx, fy, cx, cy = frames.intrinsics.T
+    K = np.zeros((len(frames), 3, 3))
+    K[:, 0, 0], K[:, 0, 2], K[:, 1, 1], K[:, 1, 2], K[:, 2, 2] = fx, cx, fy, cy, 1.0
+    rot, trans = world_to_camera(frames.cam2world)
+    return K @ np.concatenate([rot, trans[:, :, None]], axis=2)
+
+
 def _count_numpy(
     points: np.ndarray,
-    rot: np.ndarray,
-    trans: np.ndarray,
-    intr: np.ndarray,
+    proj: np.ndarray,
     lookup: np.ndarray,
     size: tuple[int, int],
     params: CovisibilityParams,
 ) -> np.ndarray:
-    """Accepted-point counts (T,) of one source's points (3, n) in T targets.
+    """Accepted-point counts (T,) of one source's points (3, n) in T targets with projections `proj` (T, 3, 4).
 
     `lookup` is the targets' depth flattened to (T * H * W,), -inf where invalid (so no depth ever agrees there).
+    A point is inside when its nearest pixel (u, v rounded half to even) is in the image.
     """
     h, w = size
-    t = rot.shape[0]
-    cam = (rot.reshape(3 * t, 3) @ points).reshape(t, 3, -1) + trans[:, :, None]
-    x, y, z = cam[:, 0], cam[:, 1], cam[:, 2]
-    fx, fy, cx, cy = (intr[:, k, None] for k in range(4))
+    t = proj.shape[0]
+    cam = (proj[:, :, :3].reshape(3 * t, 3) @ points).reshape(t, 3, -1)
+    cam += proj[:, :, 3:]
+    u, v, z = cam[:, 0], cam[:, 1], cam[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        col = np.rint(fx * (x / z) + cx)
-        row = np.rint(fy * (y / z) + cy)
-        ok = (z > params.min_depth) & (col >= 0) & (col <= w - 1) & (row >= 0) & (row <= h - 1)
-    offsets = (np.arange(t, dtype=np.float64) * (h * w))[:, None]
-    flat = np.where(ok, row * w + col + offsets, 0.0).astype(np.intp)
-    d = lookup.take(flat)
-    ok &= np.abs(z - d) < params.slack + params.rel_thres * z
+        np.divide(u, z, out=u)
+        np.divide(v, z, out=v)
+        np.rint(u, out=u)
+        np.rint(v, out=v)
+        # Flat indices fit in int32 unless a block spans 2^31 target pixels; negative pixels become huge unsigned.
+        signed, unsigned = (np.int32, np.uint32) if t * h * w < 2**31 else (np.int64, np.uint64)
+        col = u.astype(signed)
+        row = v.astype(signed)
+    ok = z > params.min_depth
+    ok &= col.view(unsigned) < w
+    ok &= row.view(unsigned) < h
+    row *= w
+    row += col
+    row += (np.arange(t, dtype=signed) * (h * w))[:, None]
+    row *= ok
+    d = lookup.take(row)
+    np.subtract(z, d, out=u)
+    np.abs(u, out=u)
+    np.multiply(z, params.rel_thres, out=v)
+    v += params.slack
+    ok &= u < v
     return np.count_nonzero(ok, axis=1)
 
 
@@ -134,8 +156,7 @@ def _rows_numpy(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(targets, scores) of each source in order."""
     h, w = frames.size
-    rot, trans = world_to_camera(frames.cam2world)
-    intr = frames.intrinsics
+    proj = projection_matrices(frames)
     flat_depths = frames.depths.reshape(len(frames), h * w)
     valid_counts = np.count_nonzero(flat_depths > 0, axis=1)
     minus_inf = np.float32(-np.inf)
@@ -148,8 +169,6 @@ def _rows_numpy(
             for block in _target_blocks(targets, points.shape[1], block_elements):
                 lookup = flat_depths[block].ravel()
                 lookup = np.where(lookup > 0, lookup, minus_inf)
-                counts[pos : pos + block.size] = _count_numpy(
-                    points, rot[block], trans[block], intr[block], lookup, (h, w), params
-                )
+                counts[pos : pos + block.size] = _count_numpy(points, proj[block], lookup, (h, w), params)
                 pos += block.size
         yield targets, normalise_counts(counts, h * w, valid_counts[targets], params)

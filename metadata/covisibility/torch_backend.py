@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from metadata.covisibility.compute import normalise_counts, source_points, world_to_camera
+from metadata.covisibility.compute import normalise_counts, projection_matrices, source_points
 from metadata.covisibility.configs import CovisibilityParams
 from metadata.covisibility.frames import FrameStack
 
@@ -39,10 +39,7 @@ def covisibility_rows_torch(
     # Larger blocks pay off on a GPU; on a CPU the numpy block size is already right.
     budget = block_elements * (64 if dev.type == "cuda" else 1)
     h, w = frames.size
-    rot_np, trans_np = world_to_camera(frames.cam2world)
-    rot = torch.as_tensor(rot_np, device=dev)
-    trans = torch.as_tensor(trans_np, device=dev)
-    intr = torch.as_tensor(frames.intrinsics, device=dev)
+    proj = torch.as_tensor(projection_matrices(frames), device=dev)
     flat = torch.as_tensor(frames.depths.reshape(len(frames), h * w), device=dev)
     valid_counts = (flat > 0).sum(dim=1).cpu().numpy()
     lookup_all = torch.where(flat > 0, flat, torch.tensor(float("-inf"), device=dev))
@@ -58,11 +55,11 @@ def covisibility_rows_torch(
                 for start in range(0, targets.size, step):
                     block = torch.as_tensor(targets[start : start + step], device=dev)
                     t = int(block.numel())
-                    cam = (rot[block].reshape(3 * t, 3) @ points).reshape(t, 3, n) + trans[block][:, :, None]
-                    x, y, z = cam[:, 0], cam[:, 1], cam[:, 2]
-                    fx, fy, cx, cy = (intr[block, k, None] for k in range(4))
-                    col = torch.round(fx * (x / z) + cx)
-                    row = torch.round(fy * (y / z) + cy)
+                    p = proj[block]
+                    cam = (p[:, :, :3].reshape(3 * t, 3) @ points).reshape(t, 3, n) + p[:, :, 3:]
+                    z = cam[:, 2]
+                    col = torch.round(cam[:, 0] / z)
+                    row = torch.round(cam[:, 1] / z)
                     ok = (z > params.min_depth) & (col >= 0) & (col <= w - 1) & (row >= 0) & (row <= h - 1)
                     index = torch.where(ok, row * w + col, torch.zeros_like(col)).to(torch.int64)
                     d = torch.gather(lookup_all[block], 1, index).to(torch.float64)

@@ -269,3 +269,15 @@ def test_resize_follows_pytorchs_float32_nearest() -> None:
     frames = frames_of([depth], [pinhole(64, 48, 40.0)], [np.eye(4)], 224)
     np.testing.assert_array_equal(frames.depths[0], expected[0, 0].numpy())
     np.testing.assert_allclose(frames.cameras[0].K[0], [40.0 * 224 / 64, 0, 31.5 * 224 / 64])
+
+
+def test_valid_target_depth_denominator() -> None:
+    cam = pinhole(20, 16, 15.0)
+    src = np.full((16, 20), 2.0, np.float32)
+    dst = src.copy()
+    dst[:, :10] = 0
+    params = CovisibilityParams(denominator="valid_target_depth")
+    ours = covisibility_matrix(frames_of([src, dst], [cam, cam], [np.eye(4), np.eye(4)]), params)
+    # Half of the source lands on the target's valid half: 160 points / 160 valid target pixels.
+    assert ours[0, 1] == pytest.approx(1.0) and ours[0, 0] == pytest.approx(1.0)
+    assert ours[1, 0] == pytest.approx(160 / 320)

@@ -255,3 +255,9 @@ def test_sigkill_mid_write_leaves_the_old_matrix_and_a_rerun_finishes(tmp_path: 
     assert report.ok
     assert not list(scene_dir.rglob(".wai-tmp-*"))
     np.testing.assert_array_equal(load_covisibility(scene_dir), before)
+
+
+def test_covisibility_and_view_sampling_import_no_torch() -> None:
+    code = "import sys, metadata.covisibility, metadata.view_sampling, cli.covis_cmd; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
