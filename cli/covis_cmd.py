@@ -73,7 +73,13 @@ def covis(
     stage = covisibility_stage(
         config, depth_modality=depth_modality, backend=backend, device=device, frustum_check=frustum_check
     )
-    report = run_stage(stage, root, scenes=_split_scenes(scenes), **stage_run_kwargs(options))
+    names = _split_scenes(scenes)
+    missing = [name for name in names or [] if not (root / name).is_dir()]
+    if missing:
+        raise click.BadParameter(
+            f"no such scene folder under {root}: {', '.join(missing)}", param_hint="--scenes"
+        )
+    report = run_stage(stage, root, scenes=names, **stage_run_kwargs(options))
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)

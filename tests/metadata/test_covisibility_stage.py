@@ -91,6 +91,8 @@ def test_cli_writes_the_matrix_where_the_reference_reads_it(tmp_path: Path) -> N
     assert code == 0 and "2 skipped" in out
     code, out = invoke("covis", str(root), "--overwrite", "--scenes", "s2")
     assert code == 0 and "1 done" in out
+    code, out = invoke("covis", str(root), "--scenes", "s1,nope")
+    assert code == 2 and "nope" in out and not (root / "nope").exists()
 
 
 def test_scene_modalities_created_when_missing_and_old_sizes_removed(tmp_path: Path) -> None:
