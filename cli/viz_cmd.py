@@ -8,7 +8,7 @@ import click
 import numpy as np
 
 from cli.errors import report_wai_errors
-from metadata.view_sampling import DEFAULT_THRESHOLD, sample_views, view_overlap
+from metadata.view_sampling import DEFAULT_THRESHOLD, overlap_edges, sample_views
 from wai.errors import WaiError, WaiFileNotFoundError
 from wai.scene import Scene, is_scene, list_scenes, open_scene
 from wai.viz import (
@@ -30,7 +30,9 @@ def _pick_scene(path: Path, scene_name: str | None) -> Scene:
         return open_scene(path)
     names = [name for name in list_scenes(path) if is_scene(path / name)]
     if not names:
-        raise WaiFileNotFoundError(f"{path}: neither a scene (no scene_meta.json) nor a dataset root with scenes")
+        raise WaiFileNotFoundError(
+            f"{path}: neither a scene (no scene_meta.json) nor a dataset root with scenes"
+        )
     if scene_name is None:
         click.echo(f"showing scene '{names[0]}' of {len(names)} (choose another with --scene)")
         return open_scene(path / names[0])
@@ -46,30 +48,22 @@ def _covisibility(scene: Scene, compute: bool) -> np.ndarray | None:
     except WaiFileNotFoundError:
         if not compute:
             return None
-    from metadata.covisibility import compute_covisibility
+    from metadata.covisibility import scene_covisibility_matrix
 
     click.echo(f"scene '{scene.name}' has no covisibility matrix: computing one on the fly (not saved)")
-    return compute_covisibility(scene)
-
-
-def covisibility_edges(matrix: np.ndarray, indices: list[int], threshold: float) -> list[tuple[int, int, float]]:
-    """Edges (a, b, score) between positions in `indices` whose overlap, as the sampler's walk sees it from
-    either end, passes `threshold`; the score is the larger of the two directions."""
-    overlaps = [view_overlap(matrix, i) for i in indices]
-    edges = []
-    for a in range(len(indices)):
-        for b in range(a + 1, len(indices)):
-            score = max(overlaps[a][indices[b]], overlaps[b][indices[a]])
-            if indices[a] != indices[b] and score > threshold:
-                edges.append((a, b, float(min(score, 1.0))))
-    return edges
+    matrix, _ = scene_covisibility_matrix(scene)
+    return matrix
 
 
 def _modalities(scene: Scene, names: tuple[str, ...]) -> tuple[str | None, list[str], list[str]]:
     """Split requested modality names into (depth, masks, scalar maps) by their format."""
     if not names:
         formats = {n: scene.frame_modality(n).format for n in scene.frame_modality_names}
-        return "auto", [n for n, f in formats.items() if f == "binary"], [n for n, f in formats.items() if f == "scalar"]
+        return (
+            "auto",
+            [n for n, f in formats.items() if f == "binary"],
+            [n for n, f in formats.items() if f == "scalar"],
+        )
     depth, masks, scalars = None, [], []
     for name in names:
         fmt = scene.frame_modality(name).format
@@ -82,14 +76,18 @@ def _modalities(scene: Scene, names: tuple[str, ...]) -> tuple[str | None, list[
         elif fmt == "scalar":
             scalars.append(name)
         elif fmt != "image":
-            raise WaiError(f"modality '{name}' has format '{fmt}'; wai viz shows depth, binary and scalar maps")
+            raise WaiError(
+                f"modality '{name}' has format '{fmt}'; wai viz shows depth, binary and scalar maps"
+            )
     return depth, masks, scalars
 
 
 @click.command(short_help="Show a scene or an N-view training set in Rerun.")
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--scene", "scene_name", help="Scene to show when PATH is a dataset root (default: the first).")
-@click.option("--views", type=click.IntRange(min=1), help="Draw an N-view set with the covisibility random walk.")
+@click.option(
+    "--views", type=click.IntRange(min=1), help="Draw an N-view set with the covisibility random walk."
+)
 @click.option("--frames", help="Comma-separated frame names to show (instead of --views).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the view sampling.")
 @click.option(
@@ -99,14 +97,24 @@ def _modalities(scene: Scene, names: tuple[str, ...]) -> tuple[str | None, list[
     show_default=True,
     help="Covisibility threshold of the walk and of the drawn graph.",
 )
-@click.option("--modalities", help="Comma-separated modalities to show (default: depth, masks, confidence maps).")
 @click.option(
-    "--max-points", type=click.IntRange(min=0), default=20_000, show_default=True, help="Points per view (0: none)."
+    "--modalities", help="Comma-separated modalities to show (default: depth, masks, confidence maps)."
 )
-@click.option("--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the recording to an .rrd file.")
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=0),
+    default=20_000,
+    show_default=True,
+    help="Points per view (0: none).",
+)
+@click.option(
+    "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the recording to an .rrd file."
+)
 @click.option("--spawn", is_flag=True, help="Open a local Rerun viewer.")
 @click.option("--serve", is_flag=True, help="Serve a web viewer (prints its address).")
-@click.option("--connect", metavar="ADDR", help="Send to a running viewer, e.g. rerun+http://127.0.0.1:9876/proxy.")
+@click.option(
+    "--connect", metavar="ADDR", help="Send to a running viewer, e.g. rerun+http://127.0.0.1:9876/proxy."
+)
 @report_wai_errors
 def viz(
     path: Path,
@@ -140,7 +148,7 @@ def viz(
     else:
         indices = list(range(len(scene)))
     records = scene_views(scene, indices, depth=depth, masks=masks, scalars=scalars)
-    edges = covisibility_edges(matrix, indices, threshold) if matrix is not None else None
+    edges = overlap_edges(matrix, indices, threshold=threshold) if matrix is not None else None
     if views is None and frames is None:
         rec = open_recording("wai_viz", sink, sequence_blueprint())
         log_scene_sequence(rec, records, edges=edges, max_points=max_points, seed=seed)

@@ -18,6 +18,8 @@ Pure numpy; the matrix may be a read-only memmap (only the rows and columns the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from wai.errors import WaiFormatError
@@ -58,6 +60,26 @@ def covisible_neighbours(
 ) -> np.ndarray:
     """Ascending indices of the frames whose overlap with `index` is strictly above `threshold`."""
     return np.flatnonzero(view_overlap(covisibility, index, bidirectional=bidirectional) > threshold)
+
+
+def overlap_edges(
+    covisibility: np.ndarray, indices: Sequence[int], *, threshold: float = DEFAULT_THRESHOLD
+) -> list[tuple[int, int, float]]:
+    """The overlap graph among the frames `indices` (a drawn view set), as the walk sees it.
+
+    Returns (a, b, score) for positions a < b in `indices` whose overlap from either end is above `threshold`;
+    the score is the larger of the two directions, capped at 1. Repeated frames get no edge.
+    """
+    overlaps = [view_overlap(covisibility, int(i)) for i in indices]
+    edges = []
+    for a in range(len(indices)):
+        for b in range(a + 1, len(indices)):
+            if indices[a] == indices[b]:
+                continue
+            score = max(overlaps[a][indices[b]], overlaps[b][indices[a]])
+            if score > threshold:
+                edges.append((a, b, float(min(score, 1.0))))
+    return edges
 
 
 def random_walk(

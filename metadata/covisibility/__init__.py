@@ -24,6 +24,7 @@ from metadata.covisibility.scene import (
     compute_scene_covisibility,
     load_covisibility,
     matrix_name,
+    scene_covisibility_matrix,
 )
 from metadata.covisibility.stage import STAGE_NAME, CovisibilityTask, covisibility_stage
 
@@ -48,4 +49,5 @@ __all__ = [
     "load_covisibility",
     "matrix_name",
     "resolve_config",
+    "scene_covisibility_matrix",
 ]

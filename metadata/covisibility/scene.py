@@ -148,6 +148,43 @@ def write_matrix(scene: wai.Scene, matrix: np.ndarray, out_path: str, record: di
     return target
 
 
+def scene_covisibility_matrix(
+    scene: wai.Scene,
+    config: str | CovisibilityConfig = "auto",
+    *,
+    depth_modality: str | None = None,
+    backend: Backend = "numpy",
+    device: str | None = None,
+    frustum_check: bool = True,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """One scene's (N, N) float32 matrix and the record of how it was made, without writing anything.
+
+    config: a name from `CONFIGS`, ``auto`` (by the scene's `dataset_name`), or a `CovisibilityConfig`.
+    """
+    cfg = config if isinstance(config, CovisibilityConfig) else resolve_config(config, scene.dataset_name)
+    modality = pick_depth_modality(scene, cfg, depth_modality)
+    frames = load_frames(scene, modality, cfg.target_size)
+    n = len(frames)
+    candidates = candidate_pairs(frames, cfg.params) if frustum_check else np.ones((n, n), dtype=bool)
+    matrix = covisibility_matrix(frames, cfg.params, candidates=candidates, backend=backend, device=device)
+    record = {
+        "config": cfg.to_dict(),
+        "depth_modality": modality,
+        "working_size": list(frames.size),
+        "frame_count": n,
+        "frame_names_sha1": _frames_digest(scene),
+        "frustum_check": frustum_check,
+        "pairs_computed": int(np.count_nonzero(candidates)),
+        "backend": backend,
+        "diagonal": "always computed; M[i, i] = share of pixels with valid depth above min_depth",
+        "target_validity": "checked",
+        "pixel": "nearest pixel centre; inside when it is in the image",
+        "written_by": f"wai-toolkit {wai.__version__}",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return matrix, record
+
+
 def compute_scene_covisibility(
     scene_dir: str | Path,
     config: str | CovisibilityConfig = "auto",
@@ -163,29 +200,14 @@ def compute_scene_covisibility(
     """
     scene = wai.open_scene(scene_dir)
     cfg = config if isinstance(config, CovisibilityConfig) else resolve_config(config, scene.dataset_name)
-    modality = pick_depth_modality(scene, cfg, depth_modality)
-    frames = load_frames(scene, modality, cfg.target_size)
-    n = len(frames)
-    candidates = candidate_pairs(frames, cfg.params) if frustum_check else np.ones((n, n), dtype=bool)
-    matrix = covisibility_matrix(frames, cfg.params, candidates=candidates, backend=backend, device=device)
-    computed = int(np.count_nonzero(candidates))
-    record = {
-        "config": cfg.to_dict(),
-        "depth_modality": modality,
-        "working_size": list(frames.size),
-        "frame_count": n,
-        "frame_names_sha1": _frames_digest(scene),
-        "frustum_check": frustum_check,
-        "pairs_computed": computed,
-        "backend": backend,
-        "diagonal": "always computed; M[i, i] = share of pixels with valid depth above min_depth",
-        "target_validity": "checked",
-        "pixel": "nearest pixel centre; inside when it is in the image",
-        "written_by": f"wai-toolkit {wai.__version__}",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    matrix, record = scene_covisibility_matrix(
+        scene, cfg, depth_modality=depth_modality, backend=backend, device=device, frustum_check=frustum_check
+    )
     path = write_matrix(scene, matrix, cfg.out_path, record)
-    return CovisibilityResult(path, cfg, modality, frames.size, computed, n * n)
+    n = int(matrix.shape[0])
+    return CovisibilityResult(
+        path, cfg, record["depth_modality"], tuple(record["working_size"]), record["pairs_computed"], n * n
+    )
 
 
 def load_covisibility(scene_dir: str | Path, version: str = "v0") -> np.ndarray:

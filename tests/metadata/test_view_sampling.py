@@ -176,3 +176,17 @@ def test_reads_the_matrix_memory_mapped(tmp_path: Path) -> None:
 def test_bad_arguments(matrix: np.ndarray, num_views: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         sample_views(matrix, num_views, 0)
+
+
+def test_overlap_edges_follow_the_walks_overlap() -> None:
+    from metadata.view_sampling import overlap_edges
+
+    m = np.array(
+        [[1.0, 0.5, 0.0, 0.0], [0.1, 0.5, 0.2, 0.0], [0.0, 0.2, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]],
+        dtype=np.float32,
+    )
+    edges = overlap_edges(m, [0, 1, 2, 3, 1], threshold=0.25)
+    # 0-1: from 1, (0.1 + 0.5) / 2 / 0.5 = 0.6 (capped at 1 otherwise); 1-2: from 1, 0.2 / 0.5 = 0.4; 3 sees nobody.
+    assert [(a, b) for a, b, _ in edges] == [(0, 1), (0, 4), (1, 2), (2, 4)]
+    assert edges[0][2] == pytest.approx(0.6, rel=1e-6)
+    assert edges[2][2] == pytest.approx(0.4, rel=1e-6)

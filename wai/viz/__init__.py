@@ -12,7 +12,6 @@ made; `pip install "wai-toolkit[viz]"` brings it.
     close_recording(rec, sink)
 """
 
-from wai.viz.records import ViewRecord, scene_views
 from wai.viz.recording import (
     Sink,
     close_recording,
@@ -22,6 +21,7 @@ from wai.viz.recording import (
     sequence_blueprint,
     views_blueprint,
 )
+from wai.viz.records import ViewRecord, scene_views
 
 __all__ = [
     "Sink",

@@ -108,7 +108,9 @@ def _log_camera(rec: Any, path: str, view: ViewRecord) -> None:
     width, height = view.size
     rec.log(
         path,
-        rr.Pinhole(image_from_camera=view.camera.K, width=width, height=height, camera_xyz=rr.ViewCoordinates.RDF),
+        rr.Pinhole(
+            image_from_camera=view.camera.K, width=width, height=height, camera_xyz=rr.ViewCoordinates.RDF
+        ),
     )
     rec.log(f"{path}/rgb", rr.Image(view.image))
     if view.depth is not None:
@@ -169,7 +171,9 @@ def log_scene_sequence(
     rr = _rerun()
     rng = np.random.default_rng(seed)
     centres = np.array([np.asarray(v.cam2world)[:3, 3] for v in views])
-    rec.log("world/trajectory", rr.LineStrips3D([centres], colors=[[200, 200, 200]], radii=0.003), static=True)
+    rec.log(
+        "world/trajectory", rr.LineStrips3D([centres], colors=[[200, 200, 200]], radii=0.003), static=True
+    )
     for index, view in enumerate(views):
         rec.set_time(TIMELINE, sequence=index)
         _log_camera(rec, "world/camera", view)
@@ -210,7 +214,9 @@ def views_blueprint(views: Sequence[ViewRecord]) -> Any:
     return rrb.Blueprint(
         rrb.Horizontal(
             rrb.Spatial3DView(
-                name="3D", origin="world", contents=_3d_contents([f"world/views/{_entity(v.name)}" for v in views])
+                name="3D",
+                origin="world",
+                contents=_3d_contents([f"world/views/{_entity(v.name)}" for v in views]),
             ),
             rrb.Vertical(grid("rgb"), grid("depth")),
             column_shares=[3, 2],
