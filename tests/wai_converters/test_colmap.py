@@ -103,8 +103,9 @@ class TestColmapDistorted(ConverterTest):
     options = {"depth": "geometric"}
 
     def make_raw(self, root: Path) -> None:
-        self.views = render_views(4, seed=3, kind="room", camera=_opencv())
-        write_colmap_capture(root / "lens", self.views, depth="geometric")
+        write_colmap_capture(
+            root / "lens", render_views(4, seed=3, kind="room", camera=_opencv()), depth="geometric"
+        )
         return None
 
     def test_distorted_meta_keeps_the_model(self, converted) -> None:

@@ -144,3 +144,32 @@ class TestNerfstudioDistorted(ConverterTest):
             depth = frame.load("depth_distorted")
             # millimetre PNG (0.5 mm), then half-float EXR (relative 4.9e-4)
             np.testing.assert_allclose(depth[view.valid], view.depth[view.valid], rtol=6e-4, atol=6e-4)
+
+
+def _fisheye() -> Camera:
+    p = pinhole_camera(fov_x=90.0).params
+    return Camera(CameraModel.OPENCV_FISHEYE, 64, 48, {**p, "k1": 0.05, "k2": -0.01, "k3": 0.002, "k4": 0.0})
+
+
+class TestInstantNgpFisheye(ConverterTest):
+    """instant-ngp's is_fisheye flag with k1-k4: an OPENCV_FISHEYE scene, then `wai undistort`."""
+
+    converter = "nerfstudio"
+    expected_scenes = {"raw": 4}
+    post_commands = (("undistort",),)
+    check_depth = False
+
+    def make_raw(self, root: Path) -> None:
+        write_transforms_capture(
+            root, render_views(4, seed=10, kind="room", camera=_fisheye()), variant="instant-ngp"
+        )
+        return None
+
+    def test_fisheye_model_and_poses(self, converted) -> None:
+        views = render_views(4, seed=10, kind="room", camera=_fisheye())
+        scene = wai.open_scene(converted.root / "raw", SCENE_META_DISTORTED)
+        camera = scene.camera(0)
+        assert camera.model is CameraModel.OPENCV_FISHEYE
+        for key, value in _fisheye().params.items():
+            assert camera.params[key] == pytest.approx(value, abs=1e-9), key
+        np.testing.assert_allclose(scene.poses, [v.cam2world for v in views], atol=1e-12)
