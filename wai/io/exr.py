@@ -44,20 +44,22 @@ def read_exr(path: Path, fmt: str) -> np.ndarray:
 
     HALF and FLOAT channels are accepted; UINT channels and subsampled channels are refused.
     """
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic != EXR_MAGIC:
-        raise WaiFormatError(
-            f"{where(file=str(path))}: format '{fmt}': not an OpenEXR file (bad magic number)"
-        )
-    # The File object owns its header and pixel buffers and clears them on close: copy everything inside.
+    # One pass over the File object: its channels carry type and sampling, so the header dict (a Python object per
+    # attribute) is never built, and the magic number is read only to explain a failure. The File object owns its
+    # pixel buffers and clears them on close, so the pixels are converted (copied) inside.
     try:
         with OpenEXR.File(str(path), separate_channels=True) as exr:
-            header = dict(exr.header())
-            channels = {name: np.array(ch.pixels, dtype=np.float32) for name, ch in exr.channels().items()}
-            kinds = {name: ch.type() for name, ch in exr.channels().items()}
-            sampling = [(c.xSampling, c.ySampling) for c in header.get("channels", [])]
+            described = exr.channels()
+            kinds = {name: ch.type() for name, ch in described.items()}
+            sampling = [(ch.xSampling, ch.ySampling) for ch in described.values()]
+            channels = {name: ch.pixels.astype(np.float32) for name, ch in described.items()}
     except (RuntimeError, ValueError) as exc:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != EXR_MAGIC:
+            raise WaiFormatError(
+                f"{where(file=str(path))}: format '{fmt}': not an OpenEXR file (bad magic number)"
+            ) from exc
         raise WaiFormatError(f"{where(file=str(path))}: format '{fmt}': cannot decode EXR: {exc}") from exc
     if not channels:
         raise WaiFormatError(f"{where(file=str(path))}: format '{fmt}': EXR file has no channels")

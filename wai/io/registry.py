@@ -8,6 +8,7 @@ must be named, as the `format` field of each modality in `scene_meta.json` does.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -109,9 +110,11 @@ def load(path: str | os.PathLike, format: str | None = None, **options: Any) -> 
     name = format if format is not None else infer_format(path)
     codec = codec_for(name)
     codec.check_suffix(path)
-    if not path.exists():
-        raise WaiFileNotFoundError(f"{where(file=str(path))}: no such file (format '{name}')")
-    if not path.is_file():
+    try:
+        is_file = stat.S_ISREG(os.stat(path).st_mode)  # one system call on the per-frame path
+    except (FileNotFoundError, NotADirectoryError):
+        raise WaiFileNotFoundError(f"{where(file=str(path))}: no such file (format '{name}')") from None
+    if not is_file:
         raise WaiFormatError(f"{where(file=str(path))}: format '{name}': expected a file, found a directory")
     try:
         return codec.load(path, **options)
