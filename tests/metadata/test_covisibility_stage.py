@@ -91,6 +91,8 @@ def test_cli_writes_the_matrix_where_the_reference_reads_it(tmp_path: Path) -> N
     assert code == 0 and "2 skipped" in out
     code, out = invoke("covis", str(root), "--overwrite", "--scenes", "s2")
     assert code == 0 and "1 done" in out
+    code, out = invoke("validate", str(root), "--deep")
+    assert code == 0, out
     code, out = invoke("covis", str(root), "--scenes", "s1,nope")
     assert code == 2 and "nope" in out and not (root / "nope").exists()
 
@@ -263,3 +265,15 @@ def test_covisibility_and_view_sampling_import_no_torch() -> None:
     code = "import sys, metadata.covisibility, metadata.view_sampling, cli.covis_cmd; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_workers_run_scenes_in_a_process_pool(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    for k in range(3):
+        write_scene(root / f"s{k}", 3)
+    code, out = invoke("covis", str(root), "--workers", "2", "--config", "gt_depth_224x224")
+    assert code == 0 and "3 done" in out, out
+    for k in range(3):
+        assert load_covisibility(root / f"s{k}").shape == (3, 3)
+        params = json.loads((root / f"s{k}/covisibility/v0" / PARAMS_FILE).read_text())
+        assert params["working_size"] == [224, 224]
