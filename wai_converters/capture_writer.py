@@ -66,6 +66,7 @@ class Capture:
     listing: Path
     transforms: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    notes: Sequence[str] = ()
 
 
 def natural_key(text: str) -> list[Any]:
@@ -177,7 +178,7 @@ def write_capture(
             if frame.depth is not None:
                 data[depth_key] = _checked_depth(frame, camera, scene, read_depth)
             writer.add_frame(frame.name, frame.cam2world, camera=None if shared else camera, **data)
-    notes = []
+    notes = list(capture.notes)
     if capture.missing:
         notes.append(
             f"{len(capture.missing)} of {total} images listed in {capture.listing.name} are missing "

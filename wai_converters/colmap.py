@@ -135,7 +135,15 @@ class ColmapConverter(Converter):
             if depth_kind is not None:
                 depth = capture / DEPTH_FOLDER / f"{image.name}.{depth_kind}.bin"
             frames.append(CaptureFrame(name, path, pose, cameras[image.camera_id], depth))
-        return Capture(frames, missing, images_file, transforms={"colmap_pixel_centre": COLMAP_PIXEL_CENTRE})
+        notes = []
+        if model.unposed:
+            notes.append(
+                f"{len(model.unposed)} image(s) in {images_file.name} have no pose (not registered), left out: "
+                + ", ".join(sorted(model.unposed, key=natural_key))
+            )
+        return Capture(
+            frames, missing, images_file, transforms={"colmap_pixel_centre": COLMAP_PIXEL_CENTRE}, notes=notes
+        )
 
     def _depth_kind(self, capture: Path) -> str | None:
         """Which dense maps to read (None: no depth). Each frame's map must then exist, or the scene fails."""

@@ -38,11 +38,13 @@ class ColmapImage:
 
 @dataclasses.dataclass(frozen=True)
 class ColmapModel:
-    """A sparse model: cameras (COLMAP pixel convention) by id and registered images sorted by id."""
+    """A sparse model: cameras (COLMAP pixel convention) by id, registered images sorted by id, and the names of
+    images the model lists without a pose (not registered; COLMAP >= 3.12 models can hold them)."""
 
     path: Path
     cameras: dict[int, Camera]
     images: list[ColmapImage]
+    unposed: list[str] = dataclasses.field(default_factory=list)
 
 
 def is_model_folder(path: Path) -> bool:
@@ -121,9 +123,10 @@ def read_model(path: Path) -> ColmapModel:
         )
         for cid, cam in recon.cameras.items()
     }
-    images = []
+    images, unposed = [], []
     for iid, image in sorted(recon.images.items()):
         if not image.has_pose:
+            unposed.append(str(image.name))
             continue
         w2c = np.eye(4)
         w2c[:3] = image.cam_from_world().matrix()
@@ -132,7 +135,7 @@ def read_model(path: Path) -> ColmapModel:
                 f"file '{_file_of(path, 'images')}', image {iid}: unknown camera {image.camera_id}"
             )
         images.append(ColmapImage(int(iid), str(image.name), int(image.camera_id), w2c))
-    return ColmapModel(path, cameras, images)
+    return ColmapModel(path, cameras, images, unposed)
 
 
 def _check_text_files(path: Path) -> None:
