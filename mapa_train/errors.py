@@ -37,3 +37,7 @@ class MapaWeightsNotFoundError(MapaError, FileNotFoundError):
 
 class MapaMissingDependencyError(MapaError, ImportError):
     """An optional package that this operation needs is not installed."""
+
+
+class MapaDataError(MapaError, ValueError):
+    """A training sample cannot be built from a scene (missing modality, bad depth); the message names scene and frame."""

@@ -1,0 +1,119 @@
+"""Colour augmentation and image normalisation in numpy and cv2 (training spec 1.6), without torchvision.
+
+The operations follow torchvision's definitions on float images in [0, 1]: brightness scales, contrast blends with
+the mean grey level, saturation blends with the per-pixel grey, hue rotates the HSV hue; the four run in a random
+order, as torchvision's ColorJitter does. Random draws come from the numpy Generator passed in (the sample's own),
+so a seeded sample is reproducible; the reference draws them from torch's global RNG.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from mapa_train.errors import MapaUnknownNameError
+
+_GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorAugment:
+    """Photometric augmentation of one view; every probability 0 and every range 0 is the identity."""
+
+    jitter_p: float = 0.0
+    """Probability of applying the colour jitter."""
+    brightness: float = 0.0
+    """Brightness factor drawn from [max(0, 1 - b), 1 + b]."""
+    contrast: float = 0.0
+    saturation: float = 0.0
+    hue: float = 0.0
+    """Hue shift drawn from [-hue, hue], in turns (at most 0.5)."""
+    grayscale_p: float = 0.0
+    blur_p: float = 0.0
+    blur_kernel: int = 5
+    blur_sigma: tuple[float, float] = (0.1, 1.0)
+
+    @property
+    def is_identity(self) -> bool:
+        jitter = self.jitter_p > 0 and (self.brightness or self.contrast or self.saturation or self.hue)
+        return not (jitter or self.grayscale_p > 0 or self.blur_p > 0)
+
+
+#: The reference's `transform` names as explicit settings.
+AUGMENT_PRESETS: dict[str, ColorAugment] = {
+    "imgnorm": ColorAugment(),
+    "colorjitter": ColorAugment(jitter_p=1.0, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1),
+    "colorjitter+grayscale+gaublur": ColorAugment(
+        jitter_p=0.75, brightness=0.3, contrast=0.4, saturation=0.2, hue=0.1, grayscale_p=0.05, blur_p=0.05
+    ),
+}
+
+#: Image normalisations, (mean, std) per RGB channel; `dinov2` is ImageNet's, `identity` leaves [0, 1].
+NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "identity": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+    "dinov2": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+}
+
+
+def get_augment(name: str) -> ColorAugment:
+    try:
+        return AUGMENT_PRESETS[name]
+    except KeyError:
+        raise MapaUnknownNameError(
+            f"unknown augmentation {name!r}; known: {', '.join(AUGMENT_PRESETS)}"
+        ) from None
+
+
+def check_normalization(name: str) -> None:
+    if name not in NORMALIZATIONS:
+        raise MapaUnknownNameError(f"unknown data_norm_type {name!r}; known: {', '.join(NORMALIZATIONS)}")
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    return img @ _GREY
+
+
+def _adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)  # float input: H in degrees [0, 360)
+    hsv[..., 0] = np.mod(hsv[..., 0] + shift * 360.0, 360.0)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def _jitter(img: np.ndarray, aug: ColorAugment, rng: np.random.Generator) -> np.ndarray:
+    for op in rng.permutation(4):
+        if op == 0 and aug.brightness:
+            factor = rng.uniform(max(0.0, 1 - aug.brightness), 1 + aug.brightness)
+            img = np.clip(img * np.float32(factor), 0, 1)
+        elif op == 1 and aug.contrast:
+            factor = np.float32(rng.uniform(max(0.0, 1 - aug.contrast), 1 + aug.contrast))
+            img = np.clip(factor * img + (1 - factor) * np.float32(_grey(img).mean()), 0, 1)
+        elif op == 2 and aug.saturation:
+            factor = np.float32(rng.uniform(max(0.0, 1 - aug.saturation), 1 + aug.saturation))
+            img = np.clip(factor * img + (1 - factor) * _grey(img)[..., None], 0, 1)
+        elif op == 3 and aug.hue:
+            img = _adjust_hue(img, float(rng.uniform(-aug.hue, aug.hue)))
+    return img.astype(np.float32, copy=False)
+
+
+def augment_and_normalize(
+    image: np.ndarray, aug: ColorAugment, norm: str, rng: np.random.Generator
+) -> np.ndarray:
+    """(3, H, W) float32 from an (H, W, 3) uint8 RGB image: augmented, then normalised by `norm`.
+
+    Draws from `rng` only for the steps `aug` enables, in a fixed order (jitter, grayscale, blur).
+    """
+    img = image.astype(np.float32) * np.float32(1 / 255)
+    if aug.jitter_p > 0 and rng.random() < aug.jitter_p:
+        img = _jitter(img, aug, rng)
+    if aug.grayscale_p > 0 and rng.random() < aug.grayscale_p:
+        img = np.repeat(_grey(img)[..., None], 3, axis=2)
+    if aug.blur_p > 0 and rng.random() < aug.blur_p:
+        sigma = float(rng.uniform(*aug.blur_sigma))
+        k = aug.blur_kernel
+        img = cv2.GaussianBlur(img, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
+    mean, std = NORMALIZATIONS[norm]
+    if norm != "identity":
+        img = (img - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(img.transpose(2, 0, 1))

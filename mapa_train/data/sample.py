@@ -1,0 +1,146 @@
+"""The per-view training sample, field by field as the reference builds it (training spec 1.3). Numpy only.
+
+For a view with z-depth D (H, W), pinhole K and cam2world pose (R, t), with pixel centres at integer (u, v):
+
+    r                  = ((u - cx) / fx, (v - cy) / fy, 1)       (`wai.geometry.pixel_rays`)
+    pts3d_cam          = D * r
+    depth_along_ray    = |pts3d_cam|
+    ray_directions_cam = r / |r|
+    pts3d              = R @ pts3d_cam + t                       (the dataset's world frame, native units)
+    valid_mask         = (D > 0) & isfinite(pts3d)
+
+No normalisation happens here: the loss re-expresses everything in view 0's frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+
+from wai.camera import Camera
+from wai.camera.conventions import rotation_to_quaternion
+from wai.errors import WaiCameraError
+from wai.geometry import pixel_rays
+
+#: Every key of a reference view, in the reference's order.
+VIEW_KEYS: tuple[str, ...] = (
+    "img",
+    "depthmap",
+    "camera_intrinsics",
+    "camera_pose",
+    "camera_pose_quats",
+    "camera_pose_trans",
+    "pts3d",
+    "pts3d_cam",
+    "ray_directions_cam",
+    "depth_along_ray",
+    "valid_mask",
+    "non_ambiguous_mask",
+    "is_metric_scale",
+    "is_synthetic",
+    "dataset",
+    "label",
+    "instance",
+    "idx",
+    "true_shape",
+    "rng",
+    "data_norm_type",
+)
+#: Keys that never go to the accelerator (the reference's train-step ignore list).
+HOST_KEYS: frozenset[str] = frozenset(
+    {"depthmap", "dataset", "label", "instance", "idx", "true_shape", "rng", "data_norm_type"}
+)
+#: Extra keys of ours, on every view: how many retries the sample took and how many depth pixels were non-finite.
+STAT_KEYS: tuple[str, ...] = ("sample_retries", "nonfinite_depth")
+_GEOMETRY_KEYS = frozenset({"pts3d", "pts3d_cam", "ray_directions_cam", "depth_along_ray", "valid_mask"})
+
+
+def quaternion_xyzw(rotation: np.ndarray) -> np.ndarray:
+    """(4,) float32 (x, y, z, w) of a rotation matrix, with the sign scipy's `Rotation.from_matrix` gives.
+
+    scipy picks the largest of (R00, R11, R22, trace) and keeps the matching component positive; the loss compares
+    quaternions up to sign, so only reproducibility depends on this.
+    """
+    R = np.asarray(rotation, dtype=np.float64)
+    wxyz = rotation_to_quaternion(R)
+    q = np.array([wxyz[1], wxyz[2], wxyz[3], wxyz[0]])
+    choice = int(np.argmax([R[0, 0], R[1, 1], R[2, 2], np.trace(R)]))
+    if q[choice] < 0:
+        q = -q
+    return q.astype(np.float32)
+
+
+def view_geometry(depth: np.ndarray, camera: Camera, cam2world: np.ndarray) -> dict[str, np.ndarray]:
+    """Points, rays and validity of one view (see the module docstring), float32 and bool."""
+    if not camera.is_pinhole:
+        raise WaiCameraError(f"training views need a pinhole camera, got {camera.model.value}")
+    rays = pixel_rays(camera.K, camera.height, camera.width).astype(np.float32)
+    pts3d_cam = rays * depth[..., None]
+    depth_along_ray = np.linalg.norm(pts3d_cam, axis=-1, keepdims=True)
+    directions = rays / np.linalg.norm(rays, axis=-1, keepdims=True)
+    pose = np.asarray(cam2world, dtype=np.float32)
+    pts3d = pts3d_cam @ pose[:3, :3].T + pose[:3, 3]
+    valid = (depth > 0) & np.isfinite(pts3d).all(axis=-1)
+    return {
+        "pts3d": pts3d,
+        "pts3d_cam": pts3d_cam,
+        "ray_directions_cam": directions,
+        "depth_along_ray": depth_along_ray,
+        "valid_mask": valid,
+    }
+
+
+def build_view(
+    *,
+    img: np.ndarray,
+    depth: np.ndarray,
+    camera: Camera,
+    cam2world: np.ndarray,
+    non_ambiguous: np.ndarray | None,
+    dataset: str,
+    label: str,
+    instance: str,
+    idx: tuple[int, int, int],
+    is_metric_scale: bool,
+    is_synthetic: bool,
+    data_norm_type: str,
+    rng: int,
+    keys: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """One view dict with the reference's keys (or only `keys`).
+
+    img (3, H, W) float32, already augmented and normalised; depth (H, W) float32 z-depth with 0 invalid; camera a
+    pinhole of size (H, W); cam2world (4, 4); non_ambiguous (H, W) bool or None (then all True).
+    """
+    wanted = set(VIEW_KEYS if keys is None else keys)
+    h, w = depth.shape
+    pose = np.asarray(cam2world, dtype=np.float32)
+    view: dict[str, Any] = {}
+    geometry = view_geometry(depth, camera, pose) if wanted & _GEOMETRY_KEYS else {}
+    values: dict[str, Any] = {
+        "img": lambda: img,
+        "depthmap": lambda: depth[..., None],
+        "camera_intrinsics": lambda: camera.K.astype(np.float32),
+        "camera_pose": lambda: pose,
+        "camera_pose_quats": lambda: quaternion_xyzw(pose[:3, :3]),
+        "camera_pose_trans": lambda: pose[:3, 3].copy(),
+        "non_ambiguous_mask": lambda: (
+            np.ones((h, w), dtype=bool) if non_ambiguous is None else non_ambiguous.astype(bool)
+        ),
+        "is_metric_scale": lambda: bool(is_metric_scale),
+        "is_synthetic": lambda: bool(is_synthetic),
+        "dataset": lambda: dataset,
+        "label": lambda: label,
+        "instance": lambda: instance,
+        "idx": lambda: tuple(int(i) for i in idx),
+        "true_shape": lambda: np.array([h, w], dtype=np.int32),
+        "rng": lambda: int(rng),
+        "data_norm_type": lambda: data_norm_type,
+    }
+    for key in VIEW_KEYS:
+        if key not in wanted:
+            continue
+        view[key] = geometry[key] if key in geometry else values[key]()
+    return view
