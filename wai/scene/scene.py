@@ -302,7 +302,7 @@ class Scene:
         codec = io.codec_for(format)
         group, _, method = modality.rpartition("/")
         # Every check comes before the file is written, so a rejected call leaves nothing behind.
-        if "/" in group or not method or (group and not group.strip("/")):
+        if "/" in group or not method or modality.startswith("/"):
             raise WaiFormatError(
                 f"{where(scene=self.name, frame=target.name)}: modality '{modality}': expected 'name' or "
                 "'group/name' (one group level at most)"

@@ -123,8 +123,9 @@ def test_nothing_is_written_before_every_modality_is_checked(tmp_path: Path) -> 
 def test_write_frame_modality_checks_before_writing(scene_dir: Path) -> None:
     scene = wai.open_scene(scene_dir)
     before = _files(scene_dir)
-    with pytest.raises(wai.WaiFormatError, match="modality 'a/b/c': expected 'name' or 'group/name'"):
-        scene.write_frame_modality("a/b/c", 0, np.ones((H, W), np.float32), format="depth")
+    for bad in ("a/b/c", "a/", "/a"):
+        with pytest.raises(wai.WaiFormatError, match=f"modality '{bad}': expected 'name' or 'group/name'"):
+            scene.write_frame_modality(bad, 0, np.ones((H, W), np.float32), format="depth")
     with pytest.raises(
         wai.WaiFormatError, match="field 'normals': .* is 16x8 \\(WxH\\) but the camera is 32x24"
     ):
