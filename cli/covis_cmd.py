@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.errors import report_wai_errors
-from cli.stage_options import stage_options, stage_run_kwargs
+from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from metadata.covisibility import AUTO, CONFIGS, config_names, covisibility_stage
 from wai.stages import run_stage
 
@@ -80,6 +80,4 @@ def covis(
             f"no such scene folder under {root}: {', '.join(missing)}", param_hint="--scenes"
         )
     report = run_stage(stage, root, scenes=names, **stage_run_kwargs(options))
-    click.echo(report.summary())
-    if not report.ok:
-        raise SystemExit(1)
+    exit_with_report(report)

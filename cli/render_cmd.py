@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.errors import report_wai_errors
-from cli.stage_options import stage_options, stage_run_kwargs
+from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from wai.stages import run_stage
 from wai_converters.stages.render import RenderConfig, render_stage
 
@@ -35,6 +35,4 @@ def render(
     config = RenderConfig(mesh_modality=mesh_modality, near=near, far=far, normals=normals)
     names = [s for s in scenes.split(",") if s] if scenes else None
     report = run_stage(render_stage(config), root, scenes=names, **stage_run_kwargs(options))
-    click.echo(report.summary())
-    if not report.ok:
-        raise SystemExit(1)
+    exit_with_report(report)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.errors import report_wai_errors
-from cli.stage_options import stage_options, stage_run_kwargs
+from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from wai.stages import run_stage
 from wai_converters.stages.undistort import UndistortConfig, undistort_stage
 
@@ -38,6 +38,4 @@ def undistort(
     config = UndistortConfig(balance=balance, center_principal_point=center_principal_point)
     names = [s for s in scenes.split(",") if s] if scenes else None
     report = run_stage(undistort_stage(config), root, scenes=names, **stage_run_kwargs(options))
-    click.echo(report.summary())
-    if not report.ok:
-        raise SystemExit(1)
+    exit_with_report(report)

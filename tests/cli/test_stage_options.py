@@ -9,10 +9,16 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli.stage_options import parse_time_minutes, stage_options, stage_run_kwargs
+from cli.stage_options import (
+    EXIT_WORK_LEFT,
+    exit_with_report,
+    parse_time_minutes,
+    stage_options,
+    stage_run_kwargs,
+)
 from tests.wai.stages import sample_stages
 from wai.errors import WaiStageError
-from wai.stages import SlurmOptions, Stage, run_stage
+from wai.stages import SceneOutcome, SlurmOptions, Stage, StageReport, run_stage
 
 
 def _command(seen: dict[str, Any]) -> click.Command:
@@ -130,3 +136,29 @@ def test_slurm_time_formats(text: str | int, minutes: int) -> None:
 def test_zero_time_is_rejected() -> None:
     with pytest.raises(WaiStageError, match="at least one minute"):
         parse_time_minutes("0:00")
+
+
+def _report(*outcomes: tuple[str, str, str]) -> StageReport:
+    return StageReport("s", Path("/r"), tuple(SceneOutcome(*o) for o in outcomes))
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "status"),
+    [
+        ([("a", "finished", ""), ("b", "skipped", "already finished")], None),
+        ([("a", "finished", ""), ("b", "skipped", "locked")], EXIT_WORK_LEFT),
+        ([("a", "failed", "ValueError: x"), ("b", "skipped", "locked")], 1),
+        ([("a", "data_issue", "portrait")], None),
+    ],
+)
+def test_exit_status_says_whether_work_is_left(
+    outcomes: list[tuple[str, str, str]], status: int | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _report(*outcomes)
+    if status is None:
+        exit_with_report(report)
+    else:
+        with pytest.raises(SystemExit) as info:
+            exit_with_report(report)
+        assert info.value.code == status
+    assert capsys.readouterr().out.strip() == report.summary()

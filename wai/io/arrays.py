@@ -1,4 +1,4 @@
-"""`numpy`: plain arrays as `.npy`, or compressed `.npz` with the array under `arr_0` (spec 2.7).
+"""`numpy`: plain arrays as `.npy`, or compressed `.npz` with the array under `arr_0`, as the reference stores them.
 
 Pickles are refused by default in both directions: a data file should never execute code when read.
 """

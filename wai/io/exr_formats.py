@@ -1,4 +1,4 @@
-"""The EXR-backed formats: `depth`, `scalar` and `normals` (spec 2.3).
+"""The EXR-backed formats: `depth`, `scalar` and `normals`, in the reference's EXR layout.
 
 - `depth`: (H, W) float32 z-depth, stored as half float by default like the reference (relative rounding error
   <= 2^-11, largest finite value 65504); `precision="float32"` keeps it exact. 0 marks an invalid pixel, so a

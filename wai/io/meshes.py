@@ -1,4 +1,4 @@
-"""`mesh` and `labeled_mesh`: point clouds and triangle meshes as PLY, held as a dict of arrays (spec 2.8).
+"""`mesh` and `labeled_mesh`: PLY point clouds and triangle meshes (the reference's layout) as dicts of arrays.
 
 The dict keys are the reference's `labeled_mesh` keys; each vertex group maps to fixed PLY properties, written in
 this order (a group only when its key is present):

@@ -1,4 +1,4 @@
-"""`readable`: JSON and YAML documents (spec 2.1).
+"""`readable`: JSON and YAML documents, as the reference reads and writes them.
 
 JSON is written UTF-8 with 2-space indentation (the reference's layout), YAML in block style; both keep key order.
 NumPy scalars and arrays in the data are written as plain numbers and lists. NaN and infinity are refused, since

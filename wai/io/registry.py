@@ -46,7 +46,7 @@ FORMATS: dict[str, Codec] = {
     )
 }
 
-#: Format inferred from a suffix when none is given (the reference's table, spec 2).
+#: Format inferred from a suffix when none is given (the reference's suffix table).
 SUFFIX_FORMATS: dict[str, str] = {
     ".json": "readable",
     ".yaml": "readable",

@@ -113,7 +113,7 @@ def test_non_ascii_message_is_written_as_utf8(tmp_path: Path) -> None:
 
 
 def _write_reference_log(scene_dir: Path) -> str:
-    """A log as the reference writes it, including its swapped custom-state entry (spec 7, item 1)."""
+    """A log as the reference writes it, including a custom-state entry it records wrongly (message as the state)."""
     scene_dir.mkdir(parents=True)
     text = (
         '{\n  "conversion": {\n    "state": "finished",\n    "message": "",\n    "date": "2025-05-30 08:12:44",\n'
