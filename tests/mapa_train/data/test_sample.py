@@ -30,7 +30,8 @@ def make_dataset(root: Path, **kwargs) -> MixedDataset:
 
 def test_sample_module_imports_without_torch() -> None:
     code = (
-        "import sys, mapa_train.data.sample, mapa_train.data.dataset; "
+        "import sys, mapa_train.data.sample, mapa_train.data.dataset, mapa_train.data.mixtures, "
+        "mapa_train.data.sampler, mapa_train.data.build; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
