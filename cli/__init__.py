@@ -1,1 +1,3 @@
-"""Command-line front ends: `wai` (data side) and `mapa-train` (trainer). Thin wrappers over library calls."""
+"""Command-line front ends: `wai` (data side) and `mapa-train` (models and prediction stages).
+
+Thin wrappers over library calls."""

@@ -119,6 +119,11 @@ class ConvertGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(CONVERTERS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list from the registry alone: `wai convert --help` works even when a converter cannot be imported."""
+        with formatter.section("Converters"):
+            formatter.write_dl([(name, CONVERTERS[name].description) for name in self.list_commands(ctx)])
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         entry = CONVERTERS.get(name)
         if entry is None:

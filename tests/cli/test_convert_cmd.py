@@ -14,7 +14,7 @@ from cli.convert_cmd import config_fields, make_command
 from cli.stage_options import EXIT_WORK_LEFT
 from cli.wai_cli import main
 from wai.stages import SceneLock
-from wai_converters.registry import CONVERTERS, get_converter
+from wai_converters.registry import CONVERTERS, ConverterEntry, get_converter
 
 NAMES = sorted(CONVERTERS)
 SMALL = ["--num-scenes", "2", "--min-frames", "2", "--max-frames", "2", "--width", "16", "--height", "12"]
@@ -116,3 +116,26 @@ def test_corrupt_process_log_names_the_overwrite_flag(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "corrupt process log" in result.output and "rerun with --overwrite" in result.output
     assert invoke("convert", "synthetic", "--dst", str(dst), *SMALL, "--overwrite").exit_code == 0
+
+
+def test_converter_with_a_missing_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`wai convert --help` still lists everything; using that converter is one line naming the package."""
+    (tmp_path / "conv_missing_pkg.py").write_text("import package_that_is_not_installed_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = ConverterEntry(
+        "needs_pkg",
+        "conv_missing_pkg:C",
+        "Needs a package.",
+        raw_layout="-",
+        metric=True,
+        synthetic=True,
+        licence="-",
+    )
+    monkeypatch.setitem(CONVERTERS, "needs_pkg", entry)
+    listing = invoke("convert", "--help")
+    assert listing.exit_code == 0 and "needs_pkg" in listing.output and "Needs a package." in listing.output
+    result = invoke("convert", "needs_pkg", "--help")
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(
+        "Error: converter 'needs_pkg' needs the package 'package_that_is_not_"
+    )

@@ -122,3 +122,10 @@ def test_palette_is_deterministic_distinct_and_black_only_for_zero() -> None:
     assert len(np.unique(packed)) == len(ids)
     assert packed[1:].min() > 0
     np.testing.assert_array_equal(palette(ids), colours)
+
+
+def test_itxt_chunk_cut_before_its_flags_is_a_format_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.png", PNG_SIGNATURE + png_chunk(b"iTXt", b"key\x00") + png_chunk(b"IEND", b""))
+    chunks = iter_chunks(path.read_bytes(), path)
+    with pytest.raises(WaiFormatError, match=r"x\.png.*iTXt chunk b'key' is cut before its flags"):
+        text_chunks(chunks, path)
