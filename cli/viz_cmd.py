@@ -10,7 +10,7 @@ import numpy as np
 from cli.errors import report_wai_errors
 from metadata.view_sampling import DEFAULT_THRESHOLD, overlap_edges, sample_views
 from wai.errors import WaiError, WaiFileNotFoundError
-from wai.scene import Scene, is_scene, list_scenes, open_scene
+from wai.scene import SCENE_META_DISTORTED, Scene, is_scene, list_scenes, open_scene
 from wai.viz import (
     Sink,
     close_recording,
@@ -21,24 +21,40 @@ from wai.viz import (
     sequence_blueprint,
     views_blueprint,
 )
+from wai.viz.records import default_depth_modality
+
+
+def _open(path: Path) -> Scene:
+    """A scene, or, before `wai undistort` has run, its distorted version (and the command says so)."""
+    if is_scene(path):
+        return open_scene(path)
+    click.echo(
+        f"scene '{path.name}' is not undistorted yet: showing {SCENE_META_DISTORTED} (Rerun draws the linear "
+        "part of its camera; points use the full model)"
+    )
+    return open_scene(path, meta_name=SCENE_META_DISTORTED)
+
+
+def _viewable(path: Path) -> bool:
+    return is_scene(path) or (path / SCENE_META_DISTORTED).is_file()
 
 
 def _pick_scene(path: Path, scene_name: str | None) -> Scene:
-    if is_scene(path):
+    if _viewable(path):
         if scene_name is not None and scene_name != path.name:
             raise WaiError(f"{path} is the scene '{path.name}', not '{scene_name}'")
-        return open_scene(path)
-    names = [name for name in list_scenes(path) if is_scene(path / name)]
+        return _open(path)
+    names = [name for name in list_scenes(path) if _viewable(path / name)]
     if not names:
         raise WaiFileNotFoundError(
             f"{path}: neither a scene (no scene_meta.json) nor a dataset root with scenes"
         )
     if scene_name is None:
         click.echo(f"showing scene '{names[0]}' of {len(names)} (choose another with --scene)")
-        return open_scene(path / names[0])
+        return _open(path / names[0])
     if scene_name not in names:
         raise WaiFileNotFoundError(f"{path}: no scene '{scene_name}' (it has {len(names)} scenes)")
-    return open_scene(path / scene_name)
+    return _open(path / scene_name)
 
 
 def _covisibility(scene: Scene, compute: bool) -> np.ndarray | None:
@@ -48,6 +64,8 @@ def _covisibility(scene: Scene, compute: bool) -> np.ndarray | None:
     except WaiFileNotFoundError:
         if not compute:
             return None
+    if default_depth_modality(scene) is None:
+        return None
     from metadata.covisibility import scene_covisibility_matrix
 
     click.echo(f"scene '{scene.name}' has no covisibility matrix: computing one on the fly (not saved)")
@@ -141,7 +159,13 @@ def viz(
     scene = _pick_scene(path, scene_name)
     depth, masks, scalars = _modalities(scene, tuple(n for n in (modalities or "").split(",") if n))
     matrix = _covisibility(scene, compute=views is not None)
-    if views is not None:
+    if views is not None and matrix is None:
+        click.echo(
+            f"scene '{scene.name}' has no depth, so no covisibility: showing {views} frames drawn at random"
+        )
+        rng = np.random.default_rng(seed)
+        indices = sorted(int(i) for i in rng.choice(len(scene), size=views, replace=views > len(scene)))
+    elif views is not None:
         indices = [int(i) for i in sample_views(matrix, views, seed, threshold=threshold)]
     elif frames is not None:
         indices = [scene.frame(name.strip()).index for name in frames.split(",") if name.strip()]

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import wai
 from cli.wai_cli import main
+from tests.realdata import realdata
 from tests.wai.viz.rrd import as_array, component_columns, logged
 
 W, H, FRAMES = 64, 48, 8
@@ -140,3 +141,48 @@ def test_bad_options_fail_with_one_line(root: Path, args: list[str], message: st
 def test_root_without_scenes_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["viz", str(tmp_path), "--save", str(tmp_path / "x.rrd")])
     assert result.exit_code != 0 and "neither a scene" in result.output
+
+
+@pytest.fixture(scope="module")
+def real_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real RGB-D kitchen and the instant-ngp fox, imported with `wai convert nerfstudio`."""
+    kitchen, fox = realdata("redkitchen_rgbd"), realdata("fox_nerfstudio")
+    assert kitchen.parent == fox.parent
+    dst = tmp_path_factory.mktemp("viz_real") / "real"
+    _run(
+        "convert", "nerfstudio", "--src", kitchen.parent, "--scenes", "redkitchen_rgbd,fox_nerfstudio",
+        "--dst", dst, "--scale-type", "metric",
+    )  # fmt: skip
+    return dst
+
+
+def test_real_rgbd_views_drawn_from_a_covisibility_computed_on_the_fly(
+    real_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "kitchen.rrd"
+    text = _run("viz", real_root / "redkitchen_rgbd", "--views", 3, "--max-points", 2000, "--save", out)
+    assert "computing one on the fly" in text
+    values = logged(out)
+    scene = wai.open_scene(real_root / "redkitchen_rgbd")
+    cameras = sorted(e for e in values if e.startswith("/world/views/") and e.count("/") == 3)
+    assert len(cameras) == 3
+    for entity in cameras:
+        frame = scene.frame(entity.rsplit("/", 1)[1])
+        np.testing.assert_allclose(_pose(values, entity), frame.cam2world, atol=1e-5)
+        assert as_array(values[entity]["Pinhole:resolution"][0]).tolist() == [[640, 480]]
+        points = as_array(values[f"/world/points/{frame.name}"]["Points3D:positions"][0])
+        assert points.shape == (2000, 3)
+        # A kitchen seen by a Kinect: every back-projected point is within a few metres of its camera.
+        assert np.linalg.norm(points - frame.cam2world[:3, 3], axis=1).max() < 8.0
+
+
+def test_distorted_capture_without_depth_is_shown_before_undistortion(
+    real_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "fox.rrd"
+    text = _run("viz", real_root / "fox_nerfstudio", "--views", 4, "--save", out)
+    assert "not undistorted yet" in text and "no depth, so no covisibility" in text
+    values = logged(out)
+    cameras = [e for e in values if e.startswith("/world/views/") and e.count("/") == 3]
+    assert len(cameras) == 4
+    assert not any(e.startswith("/world/points/") and values[e]["Points3D:positions"][0] for e in values)

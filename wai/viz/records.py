@@ -12,8 +12,11 @@ from wai.camera import Camera
 from wai.errors import WaiFormatError, where
 from wai.scene import Scene
 
-#: Depth modalities tried in order when the caller names none (GT depth, mesh-rendered depth, predictions).
-DEPTH_PREFERENCE = ("depth", "rendered_depth")
+#: Depth modalities tried in order when the caller names none (GT depth, mesh-rendered depth, the depth of a scene
+#: not undistorted yet), then the first prediction.
+DEPTH_PREFERENCE = ("depth", "rendered_depth", "depth_distorted")
+#: Image modalities tried in order: a scene's images, or a distorted scene's (before `wai undistort`).
+IMAGE_PREFERENCE = ("image", "image_distorted")
 
 
 @dataclass
@@ -43,6 +46,17 @@ def default_depth_modality(scene: Scene) -> str | None:
     return next((n for n in names if n.startswith("pred_depth/")), None)
 
 
+def default_image_modality(scene: Scene) -> str:
+    """The scene's image modality: `image`, or `image_distorted` in a scene that is not undistorted yet."""
+    names = scene.frame_modality_names
+    for name in IMAGE_PREFERENCE:
+        if name in names:
+            return name
+    raise WaiFormatError(
+        f"{where(scene=scene.name, field='frame_modalities')}: no image modality (one of {names})"
+    )
+
+
 def _to_image_size(data: np.ndarray, size: tuple[int, int], what: str) -> np.ndarray:
     """Nearest-neighbour resize of a per-pixel map to the image's (width, height); predictions are often smaller."""
     if data.shape[:2] == (size[1], size[0]):
@@ -67,10 +81,11 @@ def scene_views(
     A frame that lacks a requested modality is shown without it; a file that is there but unreadable raises.
     """
     depth_name = default_depth_modality(scene) if depth == "auto" else depth
+    image_name = default_image_modality(scene)
     records = []
     for index in indices:
         frame = scene.frames[index]
-        image = frame.image
+        image = frame.load(image_name)
         size = (int(image.shape[1]), int(image.shape[0]))
         record = ViewRecord(frame.name, image, frame.camera, frame.cam2world)
         if (record.camera.width, record.camera.height) != size:
