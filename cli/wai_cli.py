@@ -10,6 +10,7 @@ from cli.covis_cmd import covis
 from cli.index_cmd import index
 from cli.info_cmd import info
 from cli.metadata_cmd import metadata_group
+from cli.pack_cmd import pack
 from cli.render_cmd import render
 from cli.splits_cmd import splits
 from cli.undistort_cmd import undistort
@@ -34,3 +35,4 @@ main.add_command(metadata_group)
 main.add_command(render)
 main.add_command(covis)
 main.add_command(viz)
+main.add_command(pack)

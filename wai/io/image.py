@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from wai.io.codec import Codec, as_array, format_error
-from wai.io.raster import RASTER_SUFFIXES, encode_params, read_raster, to_rgb, write_raster
+from wai.io.raster import RASTER_SUFFIXES, decode_raster, encode_params, read_raster, to_rgb, write_raster
 
 
 def rgb_from_array(data: Any, path: Path, fmt: str) -> np.ndarray:
@@ -29,6 +29,18 @@ def rgb_from_array(data: Any, path: Path, fmt: str) -> np.ndarray:
     raise format_error(path, fmt, f"expected uint8 or float in [0, 1], got dtype {array.dtype}")
 
 
+def rgb_from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Decoded raster pixels as (H, W, 3) uint8 RGB: 16-bit scaled by value, grey expanded, alpha dropped."""
+    if pixels.dtype == np.uint16:
+        pixels = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return to_rgb(pixels)
+
+
+def image_from_bytes(blob: bytes, name: str | Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from the encoded bytes of an image file (`name` is used in errors), as `load` gives."""
+    return rgb_from_pixels(decode_raster(blob, name, ImageCodec.name))
+
+
 class ImageCodec(Codec):
     """RGB image. Options: load none; store `quality` (JPEG/WebP, default 95), `png_compression` (0-9, default 1)."""
 
@@ -40,9 +52,7 @@ class ImageCodec(Codec):
     def load(self, path: Path) -> np.ndarray:
         """(H, W, 3) uint8 RGB."""
         pixels, _ = read_raster(path, self.name)
-        if pixels.dtype == np.uint16:
-            pixels = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
-        return to_rgb(pixels)
+        return rgb_from_pixels(pixels)
 
     def store(self, path: Path, data: Any, quality: int = 95, png_compression: int = 1) -> Path:
         rgb = rgb_from_array(data, path, self.name)

@@ -32,12 +32,21 @@ def read_raster(path: Path, fmt: str, with_chunks: bool = False) -> tuple[np.nda
     Returns the pixels and, for PNG files with `with_chunks`, the file's chunks (to read text chunks).
     """
     blob = path.read_bytes()
-    chunks = None
+    if with_chunks and blob.startswith(PNG_SIGNATURE):
+        chunks = iter_chunks(blob, path)
+        return decode_raster(blob, path, fmt, checked=True), chunks
+    return decode_raster(blob, path, fmt), None
+
+
+def decode_raster(blob: bytes, path: Path | str, fmt: str, checked: bool = False) -> np.ndarray:
+    """Decode the encoded bytes of a raster file (named `path` in errors) as `read_raster` does.
+
+    `checked`: the caller has already walked the PNG chunks, so the IEND check is skipped.
+    """
+    path = Path(path)
     # Decide by content, not by name: the reference links ETH3D's JPEGs as `images/<frame>.png`.
-    if blob.startswith(PNG_SIGNATURE):
-        if with_chunks:
-            chunks = iter_chunks(blob, path)
-        elif not blob.endswith(PNG_END):
+    if blob.startswith(PNG_SIGNATURE) and not checked:
+        if not blob.endswith(PNG_END):
             raise WaiFormatError(
                 f"{where(file=str(path))}: format '{fmt}': PNG file does not end with an IEND record "
                 f"({len(blob)} bytes; truncated?)"
@@ -52,7 +61,7 @@ def read_raster(path: Path, fmt: str, with_chunks: bool = False) -> tuple[np.nda
         raise WaiFormatError(
             f"{where(file=str(path))}: format '{fmt}': expected 8- or 16-bit integer pixels, got {pixels.dtype}"
         )
-    return pixels, chunks
+    return pixels
 
 
 def to_rgb(pixels: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from wai import io
 from wai.camera import Camera
-from wai.errors import WaiCameraError, WaiError, WaiFileNotFoundError, WaiFormatError, where
+from wai.errors import WaiCameraError, WaiFileNotFoundError, WaiFormatError, where
 from wai.scene.cameras import camera_values, has_own_camera
 from wai.scene.meta import SCENE_META, frame_name_index, load_scene_meta, save_scene_meta
 from wai.scene.modalities import (
@@ -29,14 +29,10 @@ from wai.scene.modalities import (
 )
 from wai.scene.paths import resolve_in_scene
 from wai.scene.pixels import pixel_size
+from wai.scene.storage import FolderStorage, SceneStorage
 
 #: Cache key of the camera shared by every frame without camera keys of its own (never a frame index).
 _SCENE_CAMERA = "scene"
-
-
-def _with_location(exc: WaiError, location: str) -> WaiError:
-    """The same error class, with the scene/frame location in front of the codec's message."""
-    return type(exc)(f"{location}: {exc}")
 
 
 class Frame:
@@ -96,8 +92,8 @@ class Frame:
         leaf = self.scene.frame_modality(modality)
         return leaf.value in self.raw
 
-    def path(self, modality: str) -> Path:
-        """Absolute path of this frame's file for `modality` (checked to stay inside the scene folder)."""
+    def entry(self, modality: str) -> str:
+        """This frame's meta entry for `modality` (a path relative to the scene); an error names a missing one."""
         leaf = self.scene.frame_modality(modality)
         rel = self.raw.get(leaf.value)
         if rel is None:
@@ -105,6 +101,16 @@ class Frame:
                 f"{where(scene=self.scene.name, frame=self.name, field=leaf.value)}: the frame has no entry for "
                 f"modality '{modality}'"
             )
+        return rel
+
+    def path(self, modality: str) -> Path:
+        """Absolute path of this frame's file for `modality` (checked to stay inside the scene folder).
+
+        Only scenes whose storage has files (folders) have paths; a packed scene's data is read with `load`.
+        """
+        leaf = self.scene.frame_modality(modality)
+        rel = self.entry(modality)
+        self.scene.require_files(f"frame '{self.name}', modality '{modality}'")
         return resolve_in_scene(
             self.scene.path, rel, scene=self.scene.name, frame=self.name, field=leaf.value
         )
@@ -112,11 +118,7 @@ class Frame:
     def load(self, modality: str, **options: Any) -> Any:
         """Load a modality by name (``"depth"``, ``"pred_depth/moge2"``, ``"depth|rendered_depth"``)."""
         leaf = self.scene.frame_modality(modality)
-        path = self.path(modality)
-        try:
-            return io.load(path, leaf.format, **options)
-        except WaiError as exc:
-            raise _with_location(exc, where(scene=self.scene.name, frame=self.name)) from exc
+        return self.scene.storage.load_frame(self, modality, leaf, **options)
 
 
 class FrameSequence(Sequence[Frame]):
@@ -143,24 +145,52 @@ class FrameSequence(Sequence[Frame]):
 class Scene:
     """A WAI scene folder opened for reading. Create with `open_scene`."""
 
-    def __init__(self, path: Path, meta: dict[str, Any], meta_name: str = SCENE_META) -> None:
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        meta_name: str = SCENE_META,
+        *,
+        storage: SceneStorage | None = None,
+        name: str | None = None,
+    ) -> None:
         self.path = path
         self.meta = meta
         self.meta_name = meta_name
+        #: Where the data lives: the scene folder, or a packed store (`wai.pack`).
+        self.storage: SceneStorage = storage if storage is not None else FolderStorage(path)
+        self._name = name if name is not None else path.name
         self.frames = FrameSequence(self)
         self._leaf_cache: dict[str, ModalityLeaf] = {}
         self._camera_cache: dict[int | str, Camera] = {}
 
     def __repr__(self) -> str:
-        return f"Scene({str(self.path)!r}, frames={len(self)})"
+        return f"Scene({self.storage.location!r}, frames={len(self)})"
 
     def __len__(self) -> int:
         return len(self.frames)
 
     @property
     def name(self) -> str:
-        """The scene folder's name (the reference's `scene_name` should equal it; the validator checks)."""
-        return self.path.name
+        """The scene folder's name (the reference's `scene_name` should equal it; the validator checks); for a
+        packed store, its name without ``.zarr``."""
+        return self._name
+
+    def require_files(self, what: str) -> None:
+        """Raise `WaiFormatError` unless this scene's data are files in a folder (not a packed store)."""
+        if not self.storage.has_files:
+            raise WaiFormatError(
+                f"{where(scene=self.name)}: {what}: the scene is a packed store ({self.storage.location}), which has "
+                "no per-modality files; read the data with load()"
+            )
+
+    def require_writable(self) -> None:
+        """Raise `WaiFormatError` unless this scene can be written in place."""
+        if not self.storage.writable:
+            raise WaiFormatError(
+                f"{where(scene=self.name)}: the scene is a read-only packed store ({self.storage.location}); write "
+                "to its scene folder and pack it again"
+            )
 
     @property
     def dataset_name(self) -> str | None:
@@ -242,40 +272,32 @@ class Scene:
         context = where(scene=self.name, field="scene_modalities")
         return [leaf.name for leaf in iter_leaves(tree, context, SCENE_VALUE_KEYS)]
 
-    def scene_modality_path(self, name: str) -> Path:
+    def scene_modality(self, name: str) -> ModalityLeaf:
+        """Resolve a scene modality name to its descriptor."""
         tree = self.meta.get("scene_modalities") or {}
-        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"), SCENE_VALUE_KEYS)
+        return resolve(tree, name, where(scene=self.name, field="scene_modalities"), SCENE_VALUE_KEYS)
+
+    def scene_modality_path(self, name: str) -> Path:
+        leaf = self.scene_modality(name)
+        self.require_files(f"scene modality '{name}'")
         return resolve_in_scene(self.path, leaf.value, scene=self.name, field=f"scene_modalities.{name}")
 
     def load_scene_modality(self, name: str, **options: Any) -> Any:
         """Load a scene-level modality (mesh, covisibility matrix, mappings) by name."""
-        tree = self.meta.get("scene_modalities") or {}
-        leaf = resolve(tree, name, where(scene=self.name, field="scene_modalities"), SCENE_VALUE_KEYS)
-        path = self.scene_modality_path(name)
-        try:
-            return io.load(path, leaf.format, **options)
-        except WaiError as exc:
-            raise _with_location(exc, where(scene=self.name)) from exc
+        return self.storage.load_scene_modality(self, self.scene_modality(name), **options)
 
     def covisibility(self, version: str = "v0") -> np.ndarray:
-        """The (N, N) float32 pairwise covisibility matrix of `covisibility/<version>/` (memory-mapped).
+        """The (N, N) float32 pairwise covisibility matrix of `covisibility/<version>/` (memory-mapped from a
+        folder, an in-memory array from a packed store).
 
         Exactly one `.npy` must be in that folder (the reference's loaders take whichever one the file system lists
         first; we refuse to guess).
         """
-        folder = self.path / "covisibility" / version
-        files = sorted(folder.glob("*.npy")) if folder.is_dir() else []
-        if not files:
-            raise WaiFileNotFoundError(f"{where(scene=self.name, file=str(folder))}: no covisibility matrix")
-        if len(files) > 1:
-            names = [f.name for f in files]
-            raise WaiFormatError(
-                f"{where(scene=self.name, file=str(folder))}: several matrices {names}; keep one"
-            )
-        matrix = io.load(files[0], "mmap")
+        matrix = self.storage.covisibility(self, version)
         if matrix.shape != (len(self), len(self)):
+            source = f"{self.storage.location}/covisibility/{version}"
             raise WaiFormatError(
-                f"{where(scene=self.name, file=str(files[0]))}: expected a {len(self)}x{len(self)} matrix "
+                f"{where(scene=self.name, file=source)}: expected a {len(self)}x{len(self)} matrix "
                 f"(one row per frame), got {matrix.shape}"
             )
         return matrix
@@ -298,6 +320,7 @@ class Scene:
         ``group/method`` gets the frame key ``<method>_<group without "pred_">`` (``pred_depth/moge2`` ->
         ``moge2_depth``), nesting an older flat entry of the group first.
         """
+        self.require_writable()
         target = self.frame(frame)
         codec = io.codec_for(format)
         group, _, method = modality.rpartition("/")
@@ -334,6 +357,7 @@ class Scene:
 
     def save_meta(self) -> None:
         """Write `self.meta` back to the scene's meta file (atomic, with backup)."""
+        self.require_writable()
         save_scene_meta(self.path / self.meta_name, self.meta)
         self.__dict__.pop("poses", None)
         self.__dict__.pop("frame_names", None)
@@ -342,7 +366,17 @@ class Scene:
 
 
 def open_scene(path: str | Path, meta_name: str = SCENE_META) -> Scene:
-    """Open a scene folder (or its `scene_meta.json` directly)."""
+    """Open a scene folder (or its `scene_meta.json` directly), or a packed scene store (`wai pack`).
+
+    A packed store is a local ``<scene>.zarr`` folder or an fsspec URL (``s3://bucket/stores/room_000.zarr``,
+    ``file:///...``, ``memory://...``); a local path ``root/room_000`` whose folder is missing opens
+    ``root/room_000.zarr`` when that exists, so a packed dataset root is addressed by scene name like a folder one.
+    Both kinds give the same `Scene` / `Frame` interface and values. Packed stores need the `pack` extra.
+    """
+    if is_packed_location(path):
+        from wai.pack.reader import open_packed_scene
+
+        return open_packed_scene(path)
     path = Path(path)
     if path.is_file():
         path, meta_name = path.parent, path.name
@@ -354,3 +388,19 @@ def open_scene(path: str | Path, meta_name: str = SCENE_META) -> Scene:
             f"scene '{path.name}': no '{meta_name}' in '{path}' (conversion not finished?)"
         )
     return Scene(path, load_scene_meta(meta_path), meta_name)
+
+
+#: The suffix of a packed scene store (a zarr group).
+PACKED_SUFFIX = ".zarr"
+
+
+def is_packed_location(path: str | Path) -> bool:
+    """Whether `path` names a packed scene store: a URL, a ``*.zarr`` path or folder with a ``zarr.json``, or a
+    missing scene folder whose ``<name>.zarr`` sibling exists."""
+    text = str(path)
+    if "://" in text:
+        return True
+    local = Path(path)
+    if local.suffix == PACKED_SUFFIX or (local / "zarr.json").is_file():
+        return True
+    return not local.exists() and local.with_name(local.name + PACKED_SUFFIX).is_dir()
