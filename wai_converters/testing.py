@@ -320,6 +320,36 @@ class ConverterTest(abc.ABC):
         assert f"0 done, {n} skipped, 0 failed" in result.output, result.output
         assert {name: path.stat().st_mtime_ns for name, path in metas.items()} == before
 
+    def test_wai_viz_shows_every_scene(self, converted: Converted, tmp_path: Path) -> None:
+        """`wai viz --views 2` works on what the converter wrote: two pinhole cameras per scene are logged."""
+        rerun = pytest.importorskip("rerun", reason="wai viz needs the viz extra")
+        for name in self.expected_scenes:
+            out = tmp_path / f"{name}.rrd"
+            result = run_cli(
+                [
+                    "viz",
+                    str(converted.root),
+                    "--scene",
+                    name,
+                    "--views",
+                    "2",
+                    "--max-points",
+                    "100",
+                    "--save",
+                    str(out),
+                ]
+            )
+            assert result.exit_code == 0, result.output
+            columns = rerun.chunk.RrdReader(str(out)).store().schema().component_columns()
+            pinholes = {c.entity_path for c in columns if c.name.endswith(":Pinhole:resolution")}
+            assert len(pinholes) == len(set(self._shown(result.output))) > 0, (name, result.output)
+
+    @staticmethod
+    def _shown(output: str) -> list[str]:
+        """The frame names a `wai viz` run reports as logged."""
+        line = next(ln for ln in output.splitlines() if ": logged " in ln)
+        return line.split(": logged ", 1)[1].rsplit(" to ", 1)[0].split(", ")
+
     def test_bad_raw_input(self, bad_raw_case: BadRaw, tmp_path: Path) -> None:
         raw = tmp_path / "raw"
         raw.mkdir()
