@@ -117,6 +117,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (laser scan, resampled from the fisheye camera)",
         ),
         ConverterEntry(
+            "dl3dv",
+            "wai_converters.dl3dv:DL3DVConverter",
+            "DL3DV-10K: distorted OPENCV video frames with COLMAP poses, no depth (MVS depth is a later stage).",
+            raw_layout="<src>/<k>K/<scene_hash>/{transforms.json, images/frame_NNNNN.png, colmap/}",
+            metric=False,
+            synthetic=False,
+            licence="DL3DV-10K Terms of Use (non-commercial research)",
+            stages=("undistort", "moge", "ingest-depth (MVSAnywhere)", "covisibility", "depth-consistency"),
+            depth="none (MVS stage: wai ingest-depth, then wai depth-consistency)",
+        ),
+        ConverterEntry(
             "colmap",
             "wai_converters.colmap:ColmapConverter",
             "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",
