@@ -15,7 +15,7 @@ from mapa_train.losses.composite import (
     LossOutput,
     TermSpec,
 )
-from mapa_train.losses.configs import LOSS_CONFIGS, build_loss, get_loss_config
+from mapa_train.losses.configs import LOSS_CONFIGS, build_loss, get_loss_config, loss_table
 from mapa_train.losses.context import GeometrySettings, LossContext, TermSkipped
 from mapa_train.losses.robust import Distance, robust_loss
 
@@ -32,5 +32,6 @@ __all__ = [
     "TermSpec",
     "build_loss",
     "get_loss_config",
+    "loss_table",
     "robust_loss",
 ]

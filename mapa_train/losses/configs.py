@@ -201,3 +201,11 @@ def build_loss(
     elif split != "train":
         raise MapaUnknownNameError(f"loss split must be 'train' or 'eval', got {split!r}")
     return Loss(cfg)
+
+
+def loss_table() -> list[dict[str, object]]:
+    """One row per registered loss config: name, description, and its terms as `{name: weight}`."""
+    return [
+        {"name": c.name, "description": c.description, "terms": {t.key: t.weight for t in c.terms}}
+        for c in LOSS_CONFIGS.values()
+    ]

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from mapa_train.errors import MapaInputError, MapaUnknownNameError
-from mapa_train.losses import LOSS_CONFIGS, LossConfig, TermSpec, build_loss, get_loss_config
+from mapa_train.losses import LOSS_CONFIGS, LossConfig, TermSpec, build_loss, get_loss_config, loss_table
 from tests.mapa_train.losses.scene import make_views, perfect_predictions
 
 DEPTH_LABELS = ("depthmap", "pts3d", "pts3d_cam", "depth_along_ray", "valid_mask")
@@ -130,6 +130,9 @@ def test_named_configs_and_unknown_names() -> None:
         "scale": 0.1, "normal": 0.3, "gradient_matching": 0.3, "mask": 0.03,
     }  # fmt: skip
     assert get_loss_config("no_points_loss").terms[0].key == "depth_conf"
+    rows = {r["name"]: r for r in loss_table()}
+    assert rows["moge2_loss"]["terms"] == {"world_points": 1.0, "normal": 3.0, "gradient_matching": 3.0}
+    assert all(r["description"] for r in rows.values())
     with pytest.raises(MapaUnknownNameError, match="did you mean 'vggt_loss'"):
         build_loss("vgt_loss")
     with pytest.raises(MapaUnknownNameError, match="no terms"):
@@ -137,3 +140,34 @@ def test_named_configs_and_unknown_names() -> None:
     assert {t.key: t.weight for t in build_loss("vggt_loss", weights={"normal": 1.0}).config.terms}[
         "normal"
     ] == 1.0
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_CONFIGS))
+def test_perfect_prediction_leaves_only_the_normal_floor_and_mask(name: str) -> None:
+    views = make_views(num_views=1 if name == "moge2_loss" else 2, synthetic=True)
+    preds = perfect_predictions(views, scale=1.0, metric_scale=1.0)
+    leaves = [
+        p[k].requires_grad_() for p in preds for k in ("pts3d", "pts3d_cam", "depth_along_ray", "cam_quats")
+    ]
+    out = build_loss(name)(preds, views)
+    assert out.skipped == {}
+    for key, value in out.terms.items():
+        if key not in ("normal", "mask"):
+            assert value.item() == pytest.approx(0.0, abs=1e-5), key
+    expected = sum(out.weights[k] * out.terms[k] for k in ("normal", "mask") if k in out.terms)
+    assert out["loss"].item() == pytest.approx(float(expected.detach()), rel=1e-6)
+    out["loss"].backward()
+    assert all(leaf.grad is None or torch.isfinite(leaf.grad).all() for leaf in leaves)
+
+
+def test_entangled_metric_compares_metric_samples_in_metres() -> None:
+    views = make_views(batch=2, num_views=2)
+    views[0]["is_metric_scale"][1] = False
+    preds = perfect_predictions(views, scale=2.0)  # twice too large: wrong in metres, right up to scale
+    entangled = build_loss(
+        LossConfig("e", (TermSpec("world_points"),), get_loss_config("entangled_metric_loss").geometry)
+    )
+    out = entangled(preds, views)
+    assert out.details["world_points/view0"].item() > 1e-2
+    views[0]["is_metric_scale"][0] = False  # no metric sample left: scale-invariant again
+    assert entangled(preds, views)["world_points"].item() == pytest.approx(0.0, abs=1e-5)
