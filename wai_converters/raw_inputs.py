@@ -161,3 +161,37 @@ def invert_depth(numerator: np.ndarray | float, disparity: np.ndarray) -> np.nda
     num = np.broadcast_to(np.asarray(numerator, dtype=np.float64), disp.shape)
     out[ok] = num[ok] / disp[ok]
     return out
+
+
+def read_json(path: Path, what: str, *, scene: str, frame: str | None = None) -> object:
+    """The parsed content of a raw JSON file; a missing or unparsable file is an error naming it."""
+    import json
+
+    require_file(path, what, scene=scene, frame=frame)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WaiFormatError(
+            f"{where(scene=scene, frame=frame, file=str(path))}: cannot parse {what} as JSON: {exc}"
+        ) from exc
+
+
+def matrix_field(
+    value: object, shape: tuple[int, int], what: str, path: Path, *, scene: str, frame: str | None = None
+) -> np.ndarray:
+    """A nested list of numbers as a float64 matrix of `shape`, else `WaiFormatError` naming the file and field."""
+    try:
+        matrix = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.shape != shape:
+        got = "non-numeric rows" if matrix is None else f"shape {matrix.shape}"
+        raise WaiFormatError(
+            f"{where(scene=scene, frame=frame, file=str(path), field=what)}: expected a {shape[0]}x{shape[1]} "
+            f"matrix, got {got}"
+        )
+    if not np.all(np.isfinite(matrix)):
+        raise WaiFormatError(
+            f"{where(scene=scene, frame=frame, file=str(path), field=what)}: matrix has NaN or infinite entries"
+        )
+    return matrix

@@ -128,6 +128,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="none (MVS stage: wai ingest-depth, then wai depth-consistency)",
         ),
         ConverterEntry(
+            "mvs_synth",
+            "wai_converters.mvs_synth:MVSSynthConverter",
+            "MVS-Synth: 120 GTA-V sequences with exact depth and poses (game units / 10 = metres).",
+            raw_layout="<src>/<seq>/{images/<NNNN>.png, depths/<NNNN>.exr, poses/<NNNN>.json}",
+            metric=True,
+            synthetic=True,
+            licence="MVS-Synth terms of use (research only; GTA-V frames)",
+            stages=("covisibility",),
+            depth="ground truth (rendered; sky invalid)",
+        ),
+        ConverterEntry(
             "colmap",
             "wai_converters.colmap:ColmapConverter",
             "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",
