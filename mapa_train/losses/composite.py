@@ -143,8 +143,10 @@ class LossOutput:
         return {"loss": self.loss, **self.terms}
 
     def log_values(self) -> dict[str, float]:
-        """Plain floats of the total, the terms and the details, for logging."""
-        return {k: float(v.detach()) for k, v in {**self.as_dict(), **self.details}.items()}
+        """Plain floats of the total, the terms and the details, for logging (one device sync)."""
+        items = {**self.as_dict(), **self.details}
+        values = torch.stack([v.detach().float().reshape(()) for v in items.values()]).tolist()
+        return dict(zip(items, values, strict=True))
 
 
 def _fp32(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import torch
 
 from mapa_train.errors import MapaInputError
 from mapa_train.losses.frames import avg_dis_factor, per_sample, points_in_frame, relative_pose
-from mapa_train.models.geometry import rotmat_to_quat
+from mapa_train.models.geometry import invert_pose, rotmat_to_quat, transform_points
 
 DepthType = Literal["depth_along_ray", "depth_z"]
 
@@ -133,9 +133,8 @@ class LossContext:
     @cached_property
     def gt_world_points(self) -> list[torch.Tensor]:
         """GT world points in GT view 0's frame, unnormalised."""
-        pose0 = self.label(0, "camera_pose")
-        q0, t0 = rotmat_to_quat(pose0[:, :3, :3]), pose0[:, :3, 3]
-        return [points_in_frame(q0, t0, self.label(i, "pts3d")) for i in range(self.num_views)]
+        world_to_view0 = invert_pose(self.label(0, "camera_pose"))
+        return [transform_points(world_to_view0, self.label(i, "pts3d")) for i in range(self.num_views)]
 
     @cached_property
     def metric_scale(self) -> torch.Tensor | None:
