@@ -139,6 +139,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (rendered; sky invalid)",
         ),
         ConverterEntry(
+            "dynamicreplica",
+            "wai_converters.dynamicreplica:DynamicReplicaConverter",
+            "Dynamic Replica: synthetic stereo videos of moving people and animals, metric depth.",
+            raw_layout="<src>/frame_annotations_{train,valid,test}.jgz, <src>/<seq>_source_{left,right}/{images,depths}/",
+            metric=True,
+            synthetic=True,
+            licence="CC BY-NC 4.0",
+            stages=("covisibility",),
+            depth="ground truth (float16 bits in 16-bit PNG)",
+        ),
+        ConverterEntry(
             "colmap",
             "wai_converters.colmap:ColmapConverter",
             "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",
