@@ -73,6 +73,39 @@ def _covisibility(scene: Scene, compute: bool) -> np.ndarray | None:
     return matrix
 
 
+def _parse_resolution(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit()) or int(width) < 1 or int(height) < 1:
+        raise WaiError(f"--resolution: expected WxH such as 518x392, got {text!r}")
+    return int(width), int(height)
+
+
+def _show_training_sample(
+    scene: Scene,
+    views: int,
+    resolution: tuple[int, int],
+    seed: int,
+    row: str | None,
+    augment: str,
+    max_points: int,
+    sink: Sink,
+) -> None:
+    """The trainer's sample: needs `mapa_train` (its data side is numpy; torch is not imported)."""
+    from mapa_train.data.viz_records import training_records
+    from mapa_train.errors import MapaError
+
+    try:
+        records = training_records(
+            scene.path, num_views=views, resolution=resolution, seed=seed, row=row, augment=augment
+        )
+    except MapaError as exc:
+        raise WaiError(str(exc)) from exc
+    rec = open_recording("wai_viz", sink, views_blueprint(records))
+    log_views(rec, records, max_points=max_points, seed=seed)
+    click.echo(f"scene '{scene.name}': logged the training sample {', '.join(r.name for r in records)}")
+    close_recording(rec, sink)
+
+
 def _modalities(scene: Scene, names: tuple[str, ...]) -> tuple[str | None, list[str], list[str]]:
     """Split requested modality names into (depth, masks, scalar maps) by their format."""
     if not names:
@@ -126,6 +159,20 @@ def _modalities(scene: Scene, names: tuple[str, ...]) -> tuple[str | None, list[
     help="Points per view (0: none).",
 )
 @click.option(
+    "--as-training",
+    is_flag=True,
+    help="With --views: show the trainer's sample (crop, resize, augmentation), the arrays the model sees.",
+)
+@click.option(
+    "--resolution", default="518x392", show_default=True, help="With --as-training: the sample's WxH."
+)
+@click.option(
+    "--augment", default="imgnorm", show_default=True, help="With --as-training: colour augmentation."
+)
+@click.option(
+    "--row", help="With --as-training: the dataset row (default: the scene's dataset_name, else generic)."
+)
+@click.option(
     "--save", type=click.Path(path_type=Path, dir_okay=False), help="Write the recording to an .rrd file."
 )
 @click.option("--spawn", is_flag=True, help="Open a local Rerun viewer.")
@@ -143,6 +190,10 @@ def viz(
     threshold: float,
     modalities: str | None,
     max_points: int,
+    as_training: bool,
+    resolution: str,
+    augment: str,
+    row: str | None,
     save: Path | None,
     spawn: bool,
     serve: bool,
@@ -157,6 +208,13 @@ def viz(
         raise WaiError("give --views or --frames, not both")
     sink = Sink(save=save, spawn=spawn, serve=serve, connect=connect)
     scene = _pick_scene(path, scene_name)
+    if as_training:
+        if views is None:
+            raise WaiError("--as-training needs --views N")
+        _show_training_sample(
+            scene, views, _parse_resolution(resolution), seed, row, augment, max_points, sink
+        )
+        return
     depth, masks, scalars = _modalities(scene, tuple(n for n in (modalities or "").split(",") if n))
     matrix = _covisibility(scene, compute=views is not None)
     if views is not None and matrix is None:

@@ -12,6 +12,7 @@ import wai
 from cli.wai_cli import main
 from tests.realdata import realdata
 from tests.wai.viz.rrd import as_array, component_columns, logged
+from wai.geometry import project_points
 
 W, H, FRAMES = 64, 48, 8
 
@@ -186,3 +187,38 @@ def test_distorted_capture_without_depth_is_shown_before_undistortion(
     cameras = [e for e in values if e.startswith("/world/views/") and e.count("/") == 3]
     assert len(cameras) == 4
     assert not any(e.startswith("/world/points/") and values[e]["Points3D:positions"][0] for e in values)
+
+
+def test_as_training_shows_the_trainers_sample(root: Path, tmp_path: Path) -> None:
+    scene_dir = _covisible(root)
+    out = tmp_path / "train.rrd"
+    text = _run(
+        "viz", scene_dir, "--views", 3, "--as-training", "--resolution", "112x84", "--max-points", 300,
+        "--save", out,
+    )  # fmt: skip
+    assert "logged the training sample" in text
+    values = logged(out)
+    cameras = sorted(e for e in values if e.startswith("/world/views/") and e.count("/") == 3)
+    assert len(cameras) == 3
+    scene = wai.open_scene(scene_dir)
+    for entity in cameras:
+        frame = scene.frame(entity.rsplit("_", 1)[1])
+        assert as_array(values[entity]["Pinhole:resolution"][0]).tolist() == [[112, 84]]
+        np.testing.assert_allclose(_pose(values, entity), frame.cam2world, atol=1e-5)
+        K = as_array(values[entity]["Pinhole:image_from_camera"][0]).reshape(3, 3).T
+        # 64x48 to 112x84 is a pure scale of 1.75 about the pixel-centre grid.
+        np.testing.assert_allclose(K[0, 0], 1.75 * frame.intrinsics[0, 0], rtol=1e-4)
+        assert f"{entity}/mask/valid_mask" in values
+        # The sample's points back-project onto the scene: projected into the original frame, they meet its depth.
+        points = as_array(values[f"/world/points/{entity.rsplit('/', 1)[1]}"]["Points3D:positions"][0])
+        uv, z, _ = project_points(points, frame.camera, frame.cam2world)
+        px = np.rint(uv).astype(int)
+        inside = (px[:, 0] >= 0) & (px[:, 0] < W) & (px[:, 1] >= 0) & (px[:, 1] < H)
+        depth = frame.depth[px[inside, 1], px[inside, 0]]
+        agree = np.abs(depth - z[inside]) < 0.05 * depth
+        assert inside.mean() > 0.95 and agree.mean() > 0.8
+
+
+def test_as_training_needs_views(root: Path) -> None:
+    result = CliRunner().invoke(main, ["viz", str(root / "room_000"), "--as-training", "--save", "x.rrd"])
+    assert result.exit_code != 0 and "--as-training needs --views" in result.output
