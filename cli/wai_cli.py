@@ -9,6 +9,7 @@ from cli.convert_cmd import convert, datasets
 from cli.covis_cmd import covis
 from cli.index_cmd import index
 from cli.info_cmd import info
+from cli.ingest_depth_cmd import ingest_depth
 from cli.metadata_cmd import metadata_group
 from cli.pack_cmd import pack
 from cli.render_cmd import render
@@ -36,3 +37,4 @@ main.add_command(render)
 main.add_command(covis)
 main.add_command(viz)
 main.add_command(pack)
+main.add_command(ingest_depth)
