@@ -150,6 +150,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (float16 bits in 16-bit PNG)",
         ),
         ConverterEntry(
+            "megadepth",
+            "wai_converters.megadepth:MegaDepthConverter",
+            "MegaDepth (with its Tanks & Temples scenes): Internet photo collections with COLMAP MVS depth.",
+            raw_layout="<src>/megadepth_pairs.npz, <src>/<scene>/{dense<k>/{imgs/<name>.jpg, depths/<stem>.h5}, sparse/manhattan/<k>/{cameras,images}.txt}",
+            metric=False,
+            synthetic=False,
+            licence="CC BY 4.0 (images: their Flickr owners' licences)",
+            stages=("covisibility", "moge"),
+            depth="ground truth (COLMAP MVS, reconstruction units)",
+        ),
+        ConverterEntry(
             "colmap",
             "wai_converters.colmap:ColmapConverter",
             "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",
