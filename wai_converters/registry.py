@@ -128,6 +128,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="none (MVS stage: wai ingest-depth, then wai depth-consistency)",
         ),
         ConverterEntry(
+            "aerialmegadepth",
+            "wai_converters.aerialmegadepth:AerialMegaDepthConverter",
+            "AerialMegaDepth: MegaDepth scenes with co-registered Google Earth aerial views, COLMAP-scale depth.",
+            raw_layout="<src>/aerial_megadepth_all.npz, <src>/aerialmegadepth_segmasks/<scene>/, <src>/<scene>/sfm_output_localization/sfm_superpoint+superglue/localized_dense_metric/{images,depths,sparse-txt}/",
+            metric=False,
+            synthetic=False,
+            licence="research only (Google Earth imagery, MegaDepth photos)",
+            stages=("covisibility", "moge"),
+            depth="ground truth (COLMAP MVS, reconstruction units; sky from ADE20K masks zeroed)",
+        ),
+        ConverterEntry(
             "mvs_synth",
             "wai_converters.mvs_synth:MVSSynthConverter",
             "MVS-Synth: 120 GTA-V sequences with exact depth and poses (game units / 10 = metres).",
