@@ -7,6 +7,7 @@ import click
 from cli.command_group import FullHelpGroup
 from cli.convert_cmd import convert, datasets
 from cli.covis_cmd import covis
+from cli.depth_consistency_cmd import depth_consistency
 from cli.index_cmd import index
 from cli.info_cmd import info
 from cli.ingest_depth_cmd import ingest_depth
@@ -38,3 +39,4 @@ main.add_command(covis)
 main.add_command(viz)
 main.add_command(pack)
 main.add_command(ingest_depth)
+main.add_command(depth_consistency)
