@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli.stage_options import stage_options, stage_run_kwargs
+from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from mapa_train.errors import MapaError
 from wai.errors import WaiError
 
@@ -114,6 +114,4 @@ def predict_moge2_cmd(
         num_tokens=num_tokens,
         **stage_run_kwargs(options),
     )
-    click.echo(report.summary())
-    if not report.ok:
-        raise SystemExit(1)
+    exit_with_report(report)

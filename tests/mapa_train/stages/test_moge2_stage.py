@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import wai
 from cli.mapa_train_cli import main as mapa_train_main
+from cli.stage_options import EXIT_WORK_LEFT
 from cli.wai_cli import main as wai_main
 from mapa_train.errors import MapaCheckpointError, MapaConfigError, MapaWeightsNotFoundError
 from mapa_train.models.registry import build_model
@@ -28,7 +29,7 @@ from mapa_train.stages.moge2 import (
     predict_moge2,
     reset_scene,
 )
-from wai.stages import ProcessLog
+from wai.stages import ProcessLog, SceneLock
 
 WIDTH, HEIGHT, FRAMES = 64, 48, 3
 FAST = ["--num-tokens", "24", "--batch-size", "2"]
@@ -127,6 +128,18 @@ def test_rerun_skips_finished_scenes_and_overwrite_redoes_them(root: Path, weigh
     assert not stray.exists()  # reset cleared moge/v0 before the redo
     frame = wai.open_scene(scene_dir).frames[0]
     assert frame.load("pred_depth/moge2").shape == (HEIGHT, WIDTH)
+
+
+def test_a_scene_locked_by_another_job_is_work_left(root: Path, weights: Path) -> None:
+    locked, other = sorted(root.iterdir())
+    with SceneLock(locked):
+        result = _predict(root, weights)
+    assert result.exit_code == EXIT_WORK_LEFT == 3, result.output
+    assert f"not finished: 1 scene locked by another job ({locked.name})" in result.output
+    assert ProcessLog(other).read()["moge"]["state"] == "finished"
+    again = _predict(root, weights)
+    assert again.exit_code == 0, again.output
+    assert "1 done, 1 skipped" in again.output
 
 
 def test_missing_weights_is_a_clear_error(root: Path, tmp_path: Path) -> None:
