@@ -11,6 +11,7 @@ import click
 from cli.errors import report_wai_errors
 from metadata.index import build_index, open_index
 from metadata.index.graph_stats import DEFAULT_THRESHOLD
+from wai.plural import plural
 from wai_converters.registry import CONVERTERS
 
 SCENE_COLUMNS = [
@@ -173,7 +174,7 @@ def query(
         click.echo(json.dumps(rows))
         return
     _print_rows(rows, columns)
-    click.echo(f"{total} {'frame' if want_frames else 'scene'}(s)")
+    click.echo(plural(total, "frame" if want_frames else "scene"))
 
 
 @index.command("info", short_help="Per-dataset summary of the index.")

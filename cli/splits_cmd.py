@@ -17,6 +17,7 @@ from metadata.splits import (
     make_splits,
     write_splits,
 )
+from wai.plural import plural
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -71,7 +72,7 @@ def splits(
             for line in problems:
                 click.echo(line)
             counts = ", ".join(f"{s} {len(n)}" for s, n in lists.items())
-            click.echo(f"{dataset}: {counts}; {len(problems)} listed scene(s) missing under '{root}'")
+            click.echo(f"{dataset}: {counts}; {plural(len(problems), 'listed scene')} missing under '{root}'")
         if problems:
             raise SystemExit(1)
         return

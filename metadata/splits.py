@@ -22,6 +22,7 @@ from metadata.natural_sort import natural_sorted
 from metadata.scene_lists import SPLITS, Split, read_scene_list, scene_list_path, write_scene_list
 from metadata.split_rules import SplitRule, blendedmvs_is_val, rule_for
 from wai.errors import WaiError, WaiFileNotFoundError, WaiFormatError
+from wai.plural import plural
 from wai.scene import list_scenes
 from wai.scene.meta import SCENE_META, load_scene_meta
 
@@ -70,7 +71,7 @@ class SplitResult:
         for scene, why in self.left_out.items():
             lines.append(f"  left out {scene}: {why}")
         total = len(self.dropped) + sum(len(m) for m in self.listed_missing.values()) + len(self.left_out)
-        lines.append(f"  {total} scene(s) dropped or left out")
+        lines.append(f"  {plural(total, 'scene')} dropped or left out")
         return "\n".join(lines)
 
 
@@ -267,7 +268,8 @@ def load_splits(meta_dir: str | Path, dataset: str, root: str | Path | None = No
         problems = check_splits(lists, dataset, meta_dir, root)
         if problems:
             raise WaiFileNotFoundError(
-                f"{len(problems)} listed scene(s) do not exist under '{root}': " + "; ".join(problems[:5])
+                f"{plural(len(problems), 'listed scene')} {'does' if len(problems) == 1 else 'do'} not exist "
+                f"under '{root}': " + "; ".join(problems[:5])
             )
     return lists
 

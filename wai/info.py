@@ -60,7 +60,7 @@ class SceneInfo:
             return NO_DEPTH_NOTE
         sampled = len(self.depth_frames_sampled)
         if self.depth_min is None or self.depth_max is None:
-            return f"no valid depth in the {sampled} sampled frame(s)"
+            return f"no valid depth in the {sampled} sampled {'frame' if sampled == 1 else 'frames'}"
         return (
             f"{self.depth_min:.4g} - {self.depth_max:.4g}{self.depth_unit} (valid pixels of {sampled} of "
             f"{self.frames} frames, evenly spaced; modality '{self.depth_modality}')"

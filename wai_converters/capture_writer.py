@@ -26,6 +26,7 @@ from wai.camera import Camera, CameraModel
 from wai.camera.conventions import DEFAULT_ROTATION_ATOL, is_rotation, orthonormality_error
 from wai.errors import WaiCameraError, WaiFileNotFoundError, WaiFormatError, where
 from wai.info import NO_DEPTH_NOTE
+from wai.plural import plural
 from wai.scene import SCENE_META, SCENE_META_DISTORTED, STANDARD_MODALITIES, ModalitySpec, SceneWriter
 from wai.stages import SceneResult, StageState
 
@@ -150,7 +151,8 @@ def write_capture(
     if any(has_depth) and not all(has_depth):
         lacking = [f.name for f in capture.frames if f.depth is None]
         raise WaiFileNotFoundError(
-            f"{where(scene=scene, file=str(capture.listing))}: {len(lacking)} frame(s) have no depth while the "
+            f"{where(scene=scene, file=str(capture.listing))}: {plural(len(lacking), 'frame')} "
+            f"{'has' if len(lacking) == 1 else 'have'} no depth while the "
             f"others do: {', '.join(lacking[:10])}"
         )
     shared = cameras[0] if all(c == cameras[0] for c in cameras) else None

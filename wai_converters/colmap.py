@@ -23,6 +23,7 @@ import numpy as np
 from wai.camera import Camera
 from wai.camera.conventions import world2cam_to_cam2world
 from wai.errors import WaiFileNotFoundError, where
+from wai.plural import plural
 from wai.stages import SceneResult
 from wai_converters.base import Converter, ConverterConfig
 from wai_converters.capture_writer import (
@@ -138,7 +139,8 @@ class ColmapConverter(Converter):
         notes = []
         if model.unposed:
             notes.append(
-                f"{len(model.unposed)} image(s) in {images_file.name} have no pose (not registered), left out: "
+                f"{plural(len(model.unposed), 'image')} in {images_file.name} "
+                f"{'has' if len(model.unposed) == 1 else 'have'} no pose (not registered), left out: "
                 + ", ".join(sorted(model.unposed, key=natural_key))
             )
         return Capture(

@@ -30,6 +30,7 @@ from wai import io
 from wai.camera import Camera, undistort_image, undistortion_maps
 from wai.camera.conventions import rotate_cam2world_90, world2cam_to_cam2world
 from wai.errors import WaiError, WaiFormatError, where
+from wai.plural import plural
 from wai.scene import SceneWriter
 from wai.stages.state import SceneResult
 from wai_converters.base import Converter, ConverterConfig
@@ -208,7 +209,7 @@ class ETH3DConverter(Converter):
                 )
         self._maps.clear()
         if skipped:
-            message = f"skipped {len(skipped)} frame(s): {', '.join(skipped)}"
+            message = f"skipped {plural(len(skipped), 'frame')}: {', '.join(skipped)}"
             logger.warning("eth3d scene '%s': %s", scene, message)
             return SceneResult(message=message)
         return SceneResult()

@@ -29,6 +29,7 @@ from wai import io
 from wai.camera import Camera, CameraModel
 from wai.camera.conventions import world2cam_to_cam2world
 from wai.errors import WaiError, WaiFileNotFoundError, WaiFormatError, where
+from wai.plural import plural
 from wai.scene import SceneWriter
 from wai.scene.meta import FORMAT_VERSION, SCENE_META, save_scene_meta
 from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec
@@ -154,7 +155,7 @@ class MPSDConverter(Converter):
         keep = [k for k in keys if k in focals and k in shots]
         if len(keep) < MIN_FRAMES:
             self._write_skipped(
-                out_dir, scene, f"only {len(keep)} frame(s) with depth and a pose (need {MIN_FRAMES})"
+                out_dir, scene, f"only {plural(len(keep), 'frame')} with depth and a pose (need {MIN_FRAMES})"
             )
             return
         with SceneWriter(out_dir, dataset_name="mpsd", scale_type="metric", modalities=MODALITIES) as writer:

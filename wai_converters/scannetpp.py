@@ -33,6 +33,7 @@ from wai import io
 from wai.camera import Camera
 from wai.camera.conventions import CONVENTION_TRANSFORMS, opengl_to_opencv
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
+from wai.plural import plural
 from wai.scene import SCENE_META_DISTORTED, save_scene_meta
 from wai.scene.meta import FORMAT_VERSION, read_json
 from wai.stages import SceneResult
@@ -244,7 +245,7 @@ class ScannetppConverter(Converter):
             frames_out.append(frame)
         message = ""
         if skipped:
-            message = f"skipped {len(skipped)} test frame(s) without files: {', '.join(skipped)}"
+            message = f"skipped {plural(len(skipped), 'test frame')} without files: {', '.join(skipped)}"
             logger.warning("scannetpp scene '%s': %s", scene, message)
         if not frames_out:
             raise WaiFormatError(f"{where(scene=scene, file=str(transforms_path))}: no frame has its files")

@@ -25,6 +25,7 @@ from metadata.index.schema import FRAMES_SCHEMA, SCENES_SCHEMA
 from metadata.scene_lists import SPLITS, read_scene_list, scene_list_path
 from wai.atomic import atomic_path, atomic_write_text
 from wai.errors import WaiError, WaiFormatError
+from wai.plural import plural
 from wai.scene import list_scenes
 from wai.scene.meta import SCENE_META
 
@@ -56,7 +57,7 @@ class IndexReport:
         return (
             f"{self.scenes} scenes, {self.frames} frames indexed: {len(self.read)} read, {len(self.reused)} "
             f"unchanged, {len(self.removed)} removed, {len(self.skipped)} skipped, {len(self.failed)} failed, "
-            f"{len(self.problems)} problem(s)"
+            f"{plural(len(self.problems), 'problem')}"
         )
 
 

@@ -15,7 +15,7 @@ from wai.validate import RULES
 def test_clean_scene_exits_zero(scene_dir: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(scene_dir), "--deep"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "checked 1 scene(s) (deep): 1 ok, 0 with problems; 0 problem(s)"
+    assert result.output.strip() == "checked 1 scene (deep): 1 ok, 0 with problems; 0 problems"
 
 
 def test_problems_exit_one_with_one_line_each(tmp_path: Path) -> None:
@@ -31,7 +31,7 @@ def test_problems_exit_one_with_one_line_each(tmp_path: Path) -> None:
         "[files] scene 'bad', frame '000000', file 'images/000000.png', field 'image': file not found (modality 'image')",
         "[files] scene 'bad', frame '000001', file 'images/000001.png', field 'image': file not found (modality 'image')",
     ]
-    assert lines[2] == "checked 2 scene(s) (shallow): 1 ok, 1 with problems; 2 problem(s)"
+    assert lines[2] == "checked 2 scenes (shallow): 1 ok, 1 with problems; 2 problems"
     assert lines[3] == "problems by rule: files: 2"
     assert lines[4].startswith("not checked without --deep")
 
@@ -80,7 +80,7 @@ def test_repeats_of_one_finding_are_grouped_per_scene(tmp_path: Path) -> None:
         "file not found (modality 'image')",
         "[files] scene 'b', frame '000000', file 'images/000000.png', field 'image': file not found (modality 'image')",
     ]
-    assert lines[2] == "checked 2 scene(s) (shallow): 0 ok, 2 with problems; 6 problem(s)"
+    assert lines[2] == "checked 2 scenes (shallow): 0 ok, 2 with problems; 6 problems"
     data = json.loads(CliRunner().invoke(main, ["validate", str(root), "--json"]).stdout)
     assert len(data["problems"]) == 6  # the JSON keeps every problem
 

@@ -225,7 +225,7 @@ def test_cli_build_query_info(roots: dict[str, Path], tmp_path: Path) -> None:
     assert q.exit_code == 0, q.output
     assert [r["scene"] for r in json.loads(q.output)] == ["s0", "courtyard"]
     text = runner.invoke(main, ["index", "query", str(meta), "--dataset", "eth3d"])
-    assert "courtyard" in text.output and "2 scene(s)" in text.output
+    assert "courtyard" in text.output and "2 scenes" in text.output
     frames = runner.invoke(main, ["index", "query", str(meta), "--scene", "office", "--frames", "--json"])
     assert [r["frame"] for r in json.loads(frames.output)] == ["000000", "000001"]
 

@@ -161,7 +161,7 @@ def test_reading_back_names_file_and_missing_scenes(tmp_path: Path) -> None:
     with pytest.raises(WaiFileNotFoundError) as info:
         load_splits(meta, "spring", root=root)
     message = str(info.value)
-    assert message.startswith("2 listed scene(s)")
+    assert message.startswith("2 listed scenes do not exist")
     assert "spring_scene_list_train.npy" in message and "'0099'" in message and "'0100'" in message
     with pytest.raises(WaiFileNotFoundError, match="no split lists for dataset 'eth3d'"):
         load_splits(meta, "eth3d")
@@ -208,7 +208,7 @@ def test_cli_writes_rewrites_and_checks(tmp_path: Path) -> None:
     ]
 
     ok = runner.invoke(main, ["splits", str(root), "--dataset", "megadepth", "--out", str(meta), "--check"])
-    assert ok.exit_code == 0 and "0 listed scene(s) missing" in ok.output
+    assert ok.exit_code == 0 and "0 listed scenes missing" in ok.output
     (root / "0200_1" / "scene_meta.json").unlink()
     (root / "0200_1" / "depth").rmdir()
     (root / "0200_1" / "covisibility" / "v0").rmdir()

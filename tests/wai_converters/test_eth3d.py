@@ -103,6 +103,6 @@ def test_frames_without_depth_are_reported(tmp_path: Path) -> None:
     result = run_cli(["convert", "eth3d", "--src", raw, "--dst", tmp_path / "wai"])
     assert result.exit_code == 0, result.output
     log = json.loads((tmp_path / "wai" / SCENE / "_process_log.json").read_text())
-    assert "skipped 1 frame(s): DSC_0309 (no ground-truth depth)" in log["conversion"]["message"]
+    assert "skipped 1 frame: DSC_0309 (no ground-truth depth)" in log["conversion"]["message"]
     assert len(open_scene(tmp_path / "wai" / SCENE)) == 2
     assert RAW_SHAPE == (4032, 6048)

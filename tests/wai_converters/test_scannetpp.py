@@ -93,7 +93,7 @@ class TestScannetpp(ConverterTest):
             "format": "labeled_mesh",
         }
         log = json.loads((scene / "_process_log.json").read_text())
-        assert log["conversion"]["message"] == "skipped 1 test frame(s) without files: DSC01767"
+        assert log["conversion"]["message"] == "skipped 1 test frame without files: DSC01767"
         assert meta["colmap_model"] == "colmap" and (scene / "colmap" / "cameras.txt").is_file()
 
     def test_loads_the_way_the_reference_scannetpp_loader_reads_it(self, converted) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from wai.plural import plural
 from wai.stages.state import StageState
 
 REASON_FINISHED = "already finished"
@@ -48,11 +49,6 @@ class SceneOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 scene``, ``2 scenes``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def first_line(text: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from wai.camera import CameraModel, camera_faults
 from wai.camera.models import spec_of
+from wai.plural import plural
 from wai.scene.cameras import camera_source
 from wai.validate.context import FrameEntry, SceneContext
 from wai.validate.problem import Problem
@@ -79,7 +80,8 @@ def _check_sharing(ctx: SceneContext) -> Iterator[Problem]:
         ]
         if inheriting and any(k in meta for k in ("fl_x", "fl_y", "cx", "cy")):
             yield ctx.issue(
-                f"shared_intrinsics is false but {len(inheriting)} frame(s) carry no camera values of their own "
+                f"shared_intrinsics is false but {plural(len(inheriting), 'frame')} "
+                f"{'carries' if len(inheriting) == 1 else 'carry'} no camera values of their own "
                 f"(first: {inheriting[0]!r}); set shared_intrinsics to true or store per-frame cameras",
                 field="shared_intrinsics",
             )

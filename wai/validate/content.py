@@ -14,6 +14,7 @@ import numpy as np
 from wai import io
 from wai.camera.rules import image_size
 from wai.errors import WaiError
+from wai.plural import plural
 from wai.validate.context import SceneContext
 from wai.validate.files import Reference, iter_references, safe_relative
 from wai.validate.problem import Problem
@@ -124,8 +125,8 @@ def check_depth_values(ctx: SceneContext) -> Iterator[Problem]:
         n_nan, n_inf, n_neg, total = counts
         if n_nan or n_inf or n_neg:
             yield ctx.issue(
-                f"depth must be finite and >= 0 (0 = invalid): {n_nan} NaN, {n_inf} inf, {n_neg} negative pixel(s) "
-                f"of {total}",
+                f"depth must be finite and >= 0 (0 = invalid): {n_nan} NaN, {n_inf} inf, {n_neg} negative of "
+                f"{plural(total, 'pixel')}",
                 frame=ref.frame,
                 file=rel,
                 field=ref.field,

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wai.errors import where
+from wai.plural import plural
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ class ValidationReport:
         bad = len(self.scenes_with_problems)
         mode = "deep" if self.deep else "shallow"
         head = (
-            f"checked {len(self.scenes)} scene(s) ({mode}): {len(self.scenes) - bad} ok, {bad} with problems; "
-            f"{len(self.problems)} problem(s)"
+            f"checked {plural(len(self.scenes), 'scene')} ({mode}): {len(self.scenes) - bad} ok, {bad} with problems; "
+            f"{plural(len(self.problems), 'problem')}"
         )
         if not self.problems:
             return head

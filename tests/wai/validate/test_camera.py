@@ -103,7 +103,7 @@ def test_shared_false_with_frames_inheriting_scene_values(scene_dir: Path) -> No
     edit_meta(scene_dir, lambda m: m.update(shared_intrinsics=False))
     [problem] = validate_scene(scene_dir)
     assert problem.field == "shared_intrinsics"
-    assert "3 frame(s) carry no camera values of their own (first: '000000')" in problem.message
+    assert "3 frames carry no camera values of their own (first: '000000')" in problem.message
 
 
 def test_per_frame_cameras_pass(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_depth_counts_bad_pixels(scene_dir: Path) -> None:
     [problem] = validate_scene(scene_dir, deep=True)
     assert (problem.rule, problem.frame, problem.file) == ("depth_values", "000001", "depth/000001.exr")
     assert problem.message == (
-        f"depth must be finite and >= 0 (0 = invalid): 2 NaN, 3 inf, {W} negative pixel(s) of {H * W}"
+        f"depth must be finite and >= 0 (0 = invalid): 2 NaN, 3 inf, {W} negative of {H * W} pixels"
     )
 
 

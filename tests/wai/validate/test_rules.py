@@ -88,7 +88,7 @@ BREAKERS: dict[str, tuple[Callable[[Path], None], str]] = {
     "paths": (_escaping_path, r"path '\.\./x\.png' escapes the scene folder"),
     "files": (_missing_file, r"file not found \(modality 'depth'\)"),
     "decode": (_truncated_image, r"cannot decode as format 'image'"),
-    "depth_values": (_nan_depth, r"5 NaN, 0 inf, 0 negative pixel\(s\) of 768"),
+    "depth_values": (_nan_depth, r"5 NaN, 0 inf, 0 negative of 768 pixels"),
     "rotations": (_skewed_rotation, r"rotation part is not a rotation: max \|R R\^T - I\| = 0\.21"),
     "covisibility": (
         _wrong_covisibility,

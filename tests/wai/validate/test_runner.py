@@ -39,7 +39,7 @@ def test_root_report(root: Path) -> None:
     ]
     assert report.counts_by_rule == {"paths": 1, "files": 1, "meta": 1}
     assert report.summary().splitlines() == [
-        "checked 4 scene(s) (shallow): 2 ok, 2 with problems; 3 problem(s)",
+        "checked 4 scenes (shallow): 2 ok, 2 with problems; 3 problems",
         "problems by rule: paths: 1, files: 1, meta: 1",
     ]
 
@@ -72,7 +72,7 @@ def test_single_scene_and_its_meta_file(scene_dir: Path) -> None:
     for target in (scene_dir, scene_dir / "scene_meta.json"):
         report = validate(target, deep=True)
         assert report.ok and report.scenes == ["scene_a"]
-        assert report.summary() == "checked 1 scene(s) (deep): 1 ok, 0 with problems; 0 problem(s)"
+        assert report.summary() == "checked 1 scene (deep): 1 ok, 0 with problems; 0 problems"
 
 
 def test_empty_folder_is_an_unfinished_scene(tmp_path: Path) -> None:
