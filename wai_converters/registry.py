@@ -150,6 +150,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (rendered; sky invalid)",
         ),
         ConverterEntry(
+            "paralleldomain4d",
+            "wai_converters.paralleldomain4d:ParallelDomain4DConverter",
+            "Parallel Domain 4D (GCD release): synthetic multi-camera driving scenes, metric depth.",
+            raw_layout="<src>/<scene>/{scene_<sha1>.json, calibration/<sha1>.json, rgb/<camera>/<ts>.png, depth/<camera>/<ts>.npz}",
+            metric=True,
+            synthetic=True,
+            licence="Parallel Domain terms (non-commercial research)",
+            stages=("covisibility",),
+            depth="ground truth (rendered; 500 m or more invalid)",
+        ),
+        ConverterEntry(
             "dynamicreplica",
             "wai_converters.dynamicreplica:DynamicReplicaConverter",
             "Dynamic Replica: synthetic stereo videos of moving people and animals, metric depth.",
