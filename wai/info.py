@@ -18,6 +18,7 @@ import numpy as np
 from wai.errors import WaiError, WaiFileNotFoundError
 from wai.scene import is_scene, is_scene_folder, list_scenes, open_scene
 from wai.scene.scene import Scene
+from wai.validate.runner import is_empty_root
 
 #: What a scene without depth can be used for (also printed by `wai convert` and `wai datasets`).
 NO_DEPTH_NOTE = "no depth: pose and ray training work; covisibility and depth losses need depth"
@@ -328,12 +329,14 @@ def dataset_info(root: str | os.PathLike) -> DatasetInfo:
     for name in names:
         _read_scene(root / name, infos, errors)
     if not names:
-        errors.append(InfoError(None, f"no scene folders in '{root}'"))
+        errors.append(InfoError(None, f"no scenes under '{root}'"))
     return DatasetInfo(root=str(root), scenes=infos, errors=errors, path=str(root))
 
 
 def info(path: str | os.PathLike) -> DatasetInfo:
     """Summarise `path`, a scene folder (finished or not) or a dataset root, always as a `DatasetInfo`.
+
+    An empty folder is a dataset root with no scenes (an error in the summary), not an unfinished scene.
 
     Raises `WaiFileNotFoundError` when `path` is not a folder.
     """
@@ -342,7 +345,7 @@ def info(path: str | os.PathLike) -> DatasetInfo:
         raise WaiFileNotFoundError(
             f"'{path}' does not exist or is not a folder (expected a scene or a dataset root)"
         )
-    if not is_scene_folder(path):
+    if is_empty_root(path) or not is_scene_folder(path):
         return dataset_info(path)
     infos: list[SceneInfo] = []
     errors: list[InfoError] = []

@@ -85,6 +85,14 @@ def test_empty_root_and_missing_path(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, data = _json([str(tmp_path / "empty")])
     assert code == 1 and data["errors"] == [
+        {"scene": None, "error": f"no scenes under '{tmp_path / 'empty'}'"}
+    ]
+    assert data["scenes"] == [] and data["total"]["scenes"] == 0
+    text = CliRunner().invoke(main, ["info", str(tmp_path / "empty")])
+    assert text.exit_code == 1 and f"error: no scenes under '{tmp_path / 'empty'}'" in text.output
+    (tmp_path / "empty" / "images").mkdir()  # a marker: now an unfinished scene
+    code, data = _json([str(tmp_path / "empty")])
+    assert code == 1 and data["errors"] == [
         {"scene": "empty", "error": "no scene_meta.json (conversion not finished)"}
     ]
     result = CliRunner().invoke(main, ["info", str(tmp_path / "nowhere")])

@@ -108,3 +108,11 @@ def test_shard_checks_every_nth_scene(tmp_path: Path) -> None:
     assert seen == [3, 2]
     bad = CliRunner().invoke(main, ["validate", str(root), "--shard", "2/2"])
     assert bad.exit_code == 2 and "0-based" in bad.output
+
+
+def test_empty_folder_says_no_scenes(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(main, ["validate", str(tmp_path / "root"), *extra])
+        assert result.exit_code == 1
+        assert result.output.strip() == f"Error: no scenes under '{tmp_path / 'root'}'"

@@ -98,5 +98,5 @@ def test_root_without_scene_folders_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "root" / "_submitit").mkdir(parents=True)
     summary = dataset_info(tmp_path / "root")
     assert not summary.ok and summary.to_dict()["errors"] == [
-        {"scene": None, "error": f"no scene folders in '{tmp_path / 'root'}'"}
+        {"scene": None, "error": f"no scenes under '{tmp_path / 'root'}'"}
     ]

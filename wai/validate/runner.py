@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wai.errors import WaiFileNotFoundError
 from wai.scene import is_scene_folder, list_scenes
+from wai.scene.dataset import SCENE_MARKERS
 from wai.scene.meta import SCENE_META, SCENE_META_DISTORTED
 from wai.stages.selection import check_shard
 from wai.validate.context import SceneContext
@@ -41,8 +42,19 @@ def validate_scene(path: str | os.PathLike, deep: bool = False) -> list[Problem]
     return problems
 
 
+def is_empty_root(path: str | os.PathLike) -> bool:
+    """Whether the folder `path` holds no scene marker and nothing but hidden or internal entries (names starting
+    with ``.`` or ``_``): a dataset root with no scenes yet, not an empty unfinished scene."""
+    path = Path(path)
+    if any((path / marker).exists() for marker in SCENE_MARKERS):
+        return False
+    return not any(not p.name.startswith((".", "_")) for p in path.iterdir())
+
+
 def find_scenes(path: str | os.PathLike) -> list[Path]:
-    """The scene folders to check: `path` itself if it is a scene, else every scene folder of the root it is."""
+    """The scene folders to check: `path` itself if it is a scene, else every scene folder of the root it is.
+
+    Raises `WaiFileNotFoundError` when `path` is missing or is an empty folder (no scenes to check)."""
     path = Path(path)
     if path.is_file() and path.name in (SCENE_META, SCENE_META_DISTORTED):
         path = path.parent
@@ -50,6 +62,8 @@ def find_scenes(path: str | os.PathLike) -> list[Path]:
         raise WaiFileNotFoundError(
             f"'{path}' does not exist or is not a folder (expected a scene or a dataset root)"
         )
+    if is_empty_root(path):
+        raise WaiFileNotFoundError(f"no scenes under '{path}'")
     if is_scene_folder(path):
         return [path]
     return [path / name for name in list_scenes(path)]
