@@ -115,3 +115,8 @@ def predict_moge2_cmd(
         **stage_run_kwargs(options),
     )
     exit_with_report(report)
+
+
+from cli.benchmark_cmd import benchmark_cmd  # noqa: E402  (it uses reports_errors, defined above)
+
+main.add_command(benchmark_cmd)

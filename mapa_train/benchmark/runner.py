@@ -1,0 +1,314 @@
+"""Running a registered model over the benchmark sets, on Accelerate (one process or many), and scoring every set.
+
+Only the geometric inputs that the task allows are put into the model's views (the reference passes the whole GT
+batch and relies on the model to ignore the rest). Every forward runs under `model.eval()` and `torch.inference_mode`,
+in bf16 autocast on accelerators that support it (fp16 otherwise), fp32 on CPU unless asked. The torch RNG is
+re-seeded per batch, so a task's sparse-depth draw depends only on the seed and the batch's first set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from mapa_train.benchmark.alignment import align_set
+from mapa_train.benchmark.datasets import SceneReader, dataset_scenes, get_benchmark_dataset
+from mapa_train.benchmark.metrics import ALL_METRICS, score_set
+from mapa_train.benchmark.sets import BenchmarkSet, select_sets, write_sets
+from mapa_train.errors import MapaConfigError, MapaDataError
+from mapa_train.models.mapanything.task import get_task
+from mapa_train.models.registry import FAMILIES, MODELS, build_model, family_of
+from mapa_train.models.weights import load_pretrained, load_state_dict_with_report, read_checkpoint
+
+log = logging.getLogger(__name__)
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+
+
+@dataclasses.dataclass
+class BenchmarkConfig:
+    """One benchmark run of one model."""
+
+    model: str
+    """A registered model name, or a `save_pretrained` folder."""
+    data: Path
+    """Data root holding one folder per dataset (``eth3d``, ``scannetppv2``, ``tav2_wb``, ``synthetic``)."""
+    out: Path
+    views: tuple[int, ...] = (2, 4, 8, 16, 24)
+    tasks: tuple[str, ...] = ("images_only",)
+    datasets: tuple[str, ...] = ("eth3d", "scannetpp", "tav2_wb")
+    sets_per_scene: int = 10
+    metadata: Path | None = None
+    """Metadata folder with the test scene lists; None uses every scene of each dataset folder."""
+    weights: Path | None = None
+    """A state dict (safetensors or torch) loaded strictly into a registered model."""
+    resolution: tuple[int, int] | None = None
+    """(W, H) for every dataset instead of the reference's per-dataset resolution."""
+    batch_size: int = 1
+    precision: Precision = "auto"
+    seed: int = 0
+    label: str | None = None
+    """Name of the model in results and plots (default: the model name or folder name)."""
+
+
+@dataclasses.dataclass
+class Timings:
+    """Seconds spent in each part of a run (this process)."""
+
+    sampling: float = 0.0
+    loading: float = 0.0
+    forward: float = 0.0
+    metrics: float = 0.0
+    writing: float = 0.0
+    total: float = 0.0
+
+    @property
+    def overhead(self) -> float:
+        return self.sampling + self.loading + self.metrics + self.writing
+
+    def summary(self) -> str:
+        share = 100.0 * self.overhead / self.forward if self.forward > 0 else float("nan")
+        run = 100.0 * self.overhead / self.total if self.total > 0 else float("nan")
+        return (
+            f"model forward {self.forward:.2f} s; benchmark overhead {self.overhead:.2f} s "
+            f"(sampling {self.sampling:.2f}, loading {self.loading:.2f}, metrics {self.metrics:.2f}, "
+            f"writing {self.writing:.2f}) = {share:.1f}% of the forward time, {run:.1f}% of the run ({self.total:.2f} s)"
+        )
+
+
+def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
+    """(model, label) from a registered name (random init unless `weights`) or a `save_pretrained` folder."""
+    path = Path(spec)
+    if path.is_dir():
+        if weights is not None:
+            raise MapaConfigError("--weights goes with a registered model name, not a checkpoint folder")
+        return load_pretrained(path), path.name
+    if spec not in MODELS:
+        raise MapaConfigError(
+            f"--model {spec!r} is neither a registered model ({', '.join(sorted(MODELS))}) nor a checkpoint folder"
+        )
+    model = build_model(spec)
+    if weights is None:
+        log.warning(
+            "model %s has random weights (pass --weights or a checkpoint folder to load trained ones)", spec
+        )
+    else:
+        load_state_dict_with_report(model, read_checkpoint(weights), strict=True, source=str(weights))
+    return model, spec
+
+
+def autocast_for(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
+    """The autocast context of `precision` on `device` ("auto": bf16 if supported, else fp16, on CUDA; fp32 on CPU)."""
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16
+    if precision == "fp16" or (
+        precision == "auto" and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    ):
+        dtype = torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def model_inputs(
+    sets_views: Sequence[list[dict[str, Any]]], task_name: str, device: torch.device
+) -> list[dict[str, torch.Tensor]]:
+    """Batched model views of B sets: the image, and only the GT inputs that the task feeds."""
+    task = get_task(task_name)
+    keys = ["img", "is_metric_scale"]
+    if task.ray_dirs_prob > 0:
+        keys.append("ray_directions_cam")
+    if task.depth_prob > 0:
+        keys.append("depth_along_ray")
+    if task.cam_prob > 0:
+        keys += ["camera_pose_quats", "camera_pose_trans"]
+    views = []
+    for v in range(len(sets_views[0])):
+        view = {}
+        for key in keys:
+            stacked = np.stack([np.asarray(views_of_set[v][key]) for views_of_set in sets_views])
+            view[key] = torch.from_numpy(stacked).to(device)
+        views.append(view)
+    return views
+
+
+def _forward(
+    model: nn.Module, family: str, views: list[dict[str, torch.Tensor]], task_name: str
+) -> list[dict]:
+    if family == "mapanything":
+        return model(views, task=get_task(task_name))
+    if task_name != "images_only":
+        raise MapaConfigError(f"{family} models take images only; task {task_name!r} needs MapAnything")
+    return model([{"img": v["img"]} for v in views])
+
+
+def _prediction_of(outputs: list[dict[str, torch.Tensor]], b: int) -> list[dict[str, np.ndarray]]:
+    keys = ("pts3d", "pts3d_cam", "ray_directions", "cam_trans", "cam_quats", "metric_scaling_factor")
+    return [{k: out[k][b].float().cpu().numpy() for k in keys if k in out} for out in outputs]
+
+
+def _row(model_label: str, task: str, s: BenchmarkSet, forward_s: float, error: str | None) -> dict[str, Any]:
+    return {
+        "model": model_label,
+        "task": task,
+        "dataset": s.dataset,
+        "scene": s.scene,
+        "set": s.set_idx,
+        "repeat": s.repeat,
+        "views": s.num_views,
+        "distinct_views": s.distinct_views,
+        "frames": ",".join(s.frame_names),
+        "forward_s": forward_s,
+        "error": error,
+    }
+
+
+class BenchmarkRunner:
+    """Runs one model over the configured datasets, view counts and tasks; returns one row per (set, task)."""
+
+    def __init__(self, config: BenchmarkConfig) -> None:
+        from accelerate import PartialState
+
+        self.config = config
+        self.state = PartialState()
+        self.device = self.state.device
+        self.timings = Timings()
+        for task in config.tasks:
+            get_task(task)
+        model, label = load_model(config.model, config.weights)
+        self.model = model.to(self.device).eval()
+        self.family = family_of(self.model)
+        self.label = config.label or label
+        self.data_norm_type = getattr(self.model, "data_norm_type", "dinov2")
+        max_views = FAMILIES[self.family].max_views
+        if max_views is not None and max(config.views) > max_views:
+            raise MapaConfigError(
+                f"{self.family} takes at most {max_views} view(s) per forward; use --views {max_views}"
+            )
+        if self.family != "mapanything" and set(config.tasks) != {"images_only"}:
+            raise MapaConfigError(f"{self.family} models take images only; use --task images_only")
+
+    def _sets(self, reader: SceneReader, scenes: list[str], num_views: int) -> list[BenchmarkSet]:
+        start = time.perf_counter()
+        sets = select_sets(
+            reader.dataset.name,
+            scenes,
+            num_views,
+            covisibility=reader.covisibility,
+            frame_names=reader.frame_names,
+            threshold=reader.row.covisibility_threshold,
+            sets_per_scene=self.config.sets_per_scene,
+        )
+        if self.state.is_main_process:
+            write_sets(self.config.out / "sets" / f"{reader.dataset.name}_{num_views}v.json", sets)
+        self.timings.sampling += time.perf_counter() - start
+        return sets
+
+    def _run_batch(self, reader: SceneReader, batch: list[BenchmarkSet], task: str, resolution) -> list[dict]:
+        start = time.perf_counter()
+        loaded: list[tuple[BenchmarkSet, list[dict[str, Any]]]] = []
+        rows = []
+        for s in batch:
+            try:
+                loaded.append((s, reader.views(s, resolution, self.data_norm_type)))
+            except MapaDataError as exc:
+                log.error("set %s: %s", s.key, exc)
+                rows.append(
+                    _row(self.label, task, s, float("nan"), str(exc))
+                    | dict.fromkeys(ALL_METRICS, float("nan"))
+                )
+        self.timings.loading += time.perf_counter() - start
+        if not loaded:
+            return rows
+        torch.manual_seed(self.config.seed + loaded[0][0].set_idx)
+        views = model_inputs([v for _, v in loaded], task, self.device)
+        start = time.perf_counter()
+        with torch.inference_mode(), autocast_for(self.device, self.config.precision):
+            outputs = _forward(self.model, self.family, views, task)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        elapsed = time.perf_counter() - start
+        self.timings.forward += elapsed
+        start = time.perf_counter()
+        for b, (s, gt_views) in enumerate(loaded):
+            scores = score_set(align_set(gt_views, _prediction_of(outputs, b)))
+            rows.append(_row(self.label, task, s, elapsed / len(loaded), None) | scores)
+        self.timings.metrics += time.perf_counter() - start
+        return rows
+
+    def run(self) -> list[dict[str, Any]]:
+        """Every row of this run, gathered on every process (sets are split across processes)."""
+        from accelerate.utils import gather_object
+
+        begin = time.perf_counter()
+        cfg = self.config
+        rows: list[dict[str, Any]] = []
+        for name in cfg.datasets:
+            dataset = get_benchmark_dataset(name)
+            reader = SceneReader(dataset, cfg.data)
+            scenes = dataset_scenes(dataset, cfg.data, cfg.metadata)
+            resolution = cfg.resolution or dataset.resolution
+            for num_views in cfg.views:
+                sets = self._sets(reader, scenes, num_views)
+                batches = [sets[i : i + cfg.batch_size] for i in range(0, len(sets), cfg.batch_size)]
+                mine = batches[self.state.process_index :: self.state.num_processes]
+                for task in cfg.tasks:
+                    for batch in mine:
+                        rows.extend(self._run_batch(reader, batch, task, resolution))
+                    log.info("%s %s %dv: %d sets", self.label, name, num_views, len(sets))
+        if self.state.num_processes > 1:
+            rows = gather_object(rows)
+        rows.sort(key=lambda r: (r["task"], r["dataset"], r["views"], r["set"]))
+        self.timings.total = time.perf_counter() - begin
+        return rows
+
+
+@dataclasses.dataclass
+class BenchmarkResult:
+    """What a run produced: its rows, their summary, the files written and the timings."""
+
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    files: list[Path]
+    timings: Timings
+
+
+def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
+    """Run the benchmark and (on the main process) write rows, averages, set lists and plots into `config.out`."""
+    from mapa_train.benchmark import report
+
+    runner = BenchmarkRunner(config)
+    rows = runner.run()
+    summary = report.summarise(rows)
+    files: list[Path] = []
+    start = time.perf_counter()
+    if runner.state.is_main_process:
+        out = config.out
+        files.append(report.write_rows(out / report.ROWS_FILE, rows))
+        run_info = {
+            "model": runner.label,
+            "model_spec": config.model,
+            "weights": None if config.weights is None else str(config.weights),
+            "family": runner.family,
+            "views": list(config.views),
+            "tasks": list(config.tasks),
+            "datasets": list(config.datasets),
+            "sets_per_scene": config.sets_per_scene,
+            "resolution": None if config.resolution is None else list(config.resolution),
+            "precision": config.precision,
+            "processes": runner.state.num_processes,
+            "device": str(runner.device),
+        }
+        files.append(report.write_summary(out / report.RESULTS_FILE, summary, {"run": run_info}))
+        files.extend(report.plot_metrics(summary, out / "plots"))
+        files.extend(sorted((out / "sets").glob("*.json")))
+    runner.timings.writing += time.perf_counter() - start
+    runner.timings.total += time.perf_counter() - start
+    return BenchmarkResult(rows, summary, files, runner.timings)

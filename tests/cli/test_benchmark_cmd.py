@@ -1,0 +1,152 @@
+"""`mapa-train benchmark` end to end on converted synthetic scenes (CPU, tiny models), and `benchmark compare`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from cli.mapa_train_cli import main as mapa_main
+from cli.wai_cli import main as wai_main
+from mapa_train.benchmark.metrics import ALL_METRICS
+from mapa_train.benchmark.sets import read_sets
+
+
+@pytest.fixture(scope="module")
+def bench_root(tmp_path_factory) -> tuple[Path, Path]:
+    """Three synthetic scenes (64x48) with covisibility and a two-scene test split."""
+    root = tmp_path_factory.mktemp("bench")
+    data = root / "synthetic"
+    runner = CliRunner()
+    convert = ["convert", "synthetic", "--dst", str(data), "--num-scenes", "3", "--min-frames", "5"]
+    result = runner.invoke(wai_main, [*convert, "--max-frames", "6", "--width", "64", "--height", "48"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(wai_main, ["covis", str(data)])
+    assert result.exit_code == 0, result.output
+    scenes = sorted(p.name for p in data.iterdir() if (p / "scene_meta.json").is_file())
+    test_list = root / "test.txt"
+    test_list.write_text("\n".join(scenes[:2]) + "\n")
+    meta = root / "meta"
+    splits = [
+        "splits",
+        str(data),
+        "--dataset",
+        "synthetic",
+        "--out",
+        str(meta),
+        "--test-list",
+        str(test_list),
+    ]
+    result = runner.invoke(wai_main, splits)
+    assert result.exit_code == 0, result.output
+    return root, meta
+
+
+def _run(root: Path, meta: Path, out: Path, model: str, *extra: str):
+    args = [
+        "benchmark",
+        "--model",
+        model,
+        "--data",
+        str(root),
+        "--datasets",
+        "synthetic",
+        "--metadata",
+        str(meta),
+    ]
+    args += ["--sets-per-scene", "2", "--resolution", "56x42", "--out", str(out), *extra]
+    return CliRunner().invoke(mapa_main, args, catch_exceptions=False)
+
+
+def test_tiny_models_write_every_output_on_identical_sets(bench_root, tmp_path):
+    root, meta = bench_root
+    outs = {}
+    for model, extra in (
+        ("mapanything_tiny", ("--views", "2,3", "--task", "images_only,calibrated_sfm,depth_completion")),
+        ("vggt_tiny", ("--views", "2,3", "--batch-size", "2")),
+        ("pi3_tiny", ("--views", "2,3")),
+    ):
+        out = tmp_path / model
+        result = _run(root, meta, out, model, *extra)
+        assert result.exit_code == 0, result.output
+        assert "benchmark overhead" in result.output and "% of the forward time" in result.output
+        assert "pm_rel" in result.output and "Average" in result.output
+        outs[model] = out
+        rows = pq.read_table(out / "rows.parquet").to_pylist()
+        tasks = 3 if model == "mapanything_tiny" else 1
+        assert len(rows) == 2 * 2 * 2 * tasks  # 2 test scenes x 2 sets x 2 view counts x tasks
+        assert {r["views"] for r in rows} == {2, 3}
+        assert all(r["error"] is None for r in rows)
+        for r in rows:
+            assert set(ALL_METRICS) <= set(r)
+            assert math.isfinite(r["pointmaps_abs_rel"]) and 0 <= r["pose_auc_5"] <= 100
+            assert 0 <= r["pointmaps_inlier_thres_103"] <= 1 and r["forward_s"] > 0
+        summary = json.loads((out / "per_dataset_results.json").read_text())
+        per_views = summary["results"][model]["images_only"]
+        assert set(per_views) == {"2", "3"}
+        assert set(per_views["2"]) == {"synthetic", "Average"}
+        assert per_views["2"]["synthetic"]["sets"] == 4
+        assert summary["run"]["family"] in {"mapanything", "vggt", "pi3"}
+        for metric in ALL_METRICS:
+            png = out / "plots" / f"{metric}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The same sets for every model (and readable set lists).
+    for n in (2, 3):
+        lists = [read_sets(outs[m] / "sets" / f"synthetic_{n}v.json") for m in outs]
+        assert lists[0] == lists[1] == lists[2]
+        assert len(lists[0]) == 4 and all(s.num_views == n for s in lists[0])
+    test_scenes = set(np.load(meta / "test" / "synthetic_scene_list_test.npy", allow_pickle=True))
+    assert {s.scene for s in lists[0]} == test_scenes
+
+    result = CliRunner().invoke(
+        mapa_main,
+        [
+            "benchmark",
+            "compare",
+            str(outs["vggt_tiny"]),
+            str(outs["pi3_tiny"]),
+            "--plots",
+            str(tmp_path / "cmp"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "vggt_tiny" in result.output and "pi3_tiny" in result.output and "B-A" in result.output
+    assert (tmp_path / "cmp" / "pose_auc_5.png").is_file()
+
+
+def test_runs_are_deterministic(bench_root, tmp_path):
+    root, meta = bench_root
+    tables = []
+    for name in ("a", "b"):
+        result = _run(root, meta, tmp_path / name, "pi3_tiny", "--views", "2")
+        assert result.exit_code == 0, result.output
+        tables.append(pq.read_table(tmp_path / name / "rows.parquet").drop(["forward_s"]).to_pylist())
+    assert tables[0] == tables[1]
+
+
+def test_moge2_runs_single_view_and_errors_are_clear(bench_root, tmp_path):
+    root, meta = bench_root
+    result = _run(root, meta, tmp_path / "moge", "moge2_tiny", "--views", "1")
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(tmp_path / "moge" / "rows.parquet").to_pylist()
+    assert len(rows) == 4 and all(math.isnan(r["pose_auc_5"]) for r in rows)
+    assert all(math.isfinite(r["z_depth_abs_rel"]) for r in rows)
+
+    result = _run(root, meta, tmp_path / "x", "moge2_tiny", "--views", "2")
+    assert result.exit_code != 0 and "use --views 1" in result.output
+    result = _run(root, meta, tmp_path / "x", "vggt_tiny", "--views", "2", "--task", "mvs")
+    assert result.exit_code != 0 and "images only" in result.output
+    result = _run(root, meta, tmp_path / "x", "no_such_model", "--views", "2")
+    assert result.exit_code != 0 and "neither a registered model" in result.output
+    result = _run(root, meta, tmp_path / "x", "pi3_tiny", "--views", "2", "--task", "flying")
+    assert result.exit_code != 0 and "unknown model task 'flying'" in result.output
+    args = ["benchmark", "--model", "pi3_tiny", "--data", str(root), "--datasets", "eth3d"]
+    result = CliRunner().invoke(mapa_main, args)
+    assert result.exit_code != 0 and "eth3d" in result.output and "not found" in result.output
+    result = CliRunner().invoke(mapa_main, ["benchmark", "compare", str(root), str(root)])
+    assert result.exit_code != 0 and "rows.parquet" in result.output
