@@ -161,6 +161,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (rendered; 500 m or more invalid)",
         ),
         ConverterEntry(
+            "sailvos3d",
+            "wai_converters.sailvos3d:SailVos3DConverter",
+            "SAIL-VOS 3D: GTA-V video clips with per-frame cameras and depth (NDC, decoded to metres).",
+            raw_layout="<src>/<scene>/{images/<id>.bmp, camera/<id>.yaml, depth/<id>.npy, rage_matrices/<id>.npz}",
+            metric=True,
+            synthetic=True,
+            licence="SAIL-VOS terms of use (research only; GTA-V frames)",
+            stages=("covisibility",),
+            depth="ground truth (rendered NDC depth; sky invalid)",
+        ),
+        ConverterEntry(
             "dynamicreplica",
             "wai_converters.dynamicreplica:DynamicReplicaConverter",
             "Dynamic Replica: synthetic stereo videos of moving people and animals, metric depth.",
