@@ -97,3 +97,47 @@ def test_empty_root_and_missing_path(tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(main, ["info", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_index_answers_without_reading_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "eth3d"
+    make_scene(root / "courtyard", n_frames=4)
+    make_scene(root / "office", n_frames=2, seed=1)
+    meta = tmp_path / "meta"
+    built = CliRunner().invoke(main, ["index", str(root), "--out", str(meta), "--dataset", "eth3d"])
+    assert built.exit_code == 0, built.output
+    code, from_root = _json([str(root)])
+    assert code == 0
+    for scene in root.iterdir():  # the index alone must answer from here on
+        (scene / "scene_meta.json").unlink()
+    code, indexed = _json(["--index", str(meta)])
+    assert code == 0
+    assert set(from_root) < set(indexed) and indexed["path"] == indexed["root"] == str(meta)
+    assert indexed["ok"] is True and indexed["errors"] == []
+    assert indexed["total"] == {"scenes": 2, "frames": 6, "datasets": 1}
+    assert indexed["datasets"][0]["dataset"] == "eth3d" and indexed["datasets"][0]["scenes"] == 2
+    shared = [
+        "name",
+        "path",
+        "frames",
+        "resolutions",
+        "camera_models",
+        "frame_modalities",
+        "scene_modalities",
+    ]
+    for got, want in zip(indexed["scenes"], from_root["scenes"], strict=True):
+        assert {k: got[k] for k in shared} == {k: want[k] for k in shared}
+        assert got["dataset_name"] == "eth3d"
+    text = CliRunner().invoke(main, ["info", "--index", str(meta)])
+    assert text.exit_code == 0, text.output
+    total = next(line for line in text.output.splitlines() if line.startswith("total"))
+    assert total.split() == ["total", "(2)", "1", "datasets", "6"]
+    assert "courtyard" in text.output and f"from the index in '{meta}'" in text.output
+
+
+def test_index_and_path_are_exclusive_and_a_missing_index_is_one_error(tmp_path: Path) -> None:
+    for args in ([], [str(tmp_path), "--index", str(tmp_path)]):
+        result = CliRunner().invoke(main, ["info", *args])
+        assert result.exit_code == 2 and "either PATH" in result.output
+    result = CliRunner().invoke(main, ["info", "--index", str(tmp_path / "meta")])
+    assert result.exit_code == 1 and "no index under" in result.output and "Traceback" not in result.output
