@@ -194,6 +194,17 @@ CONVERTERS: dict[str, ConverterEntry] = {
             depth="ground truth (COLMAP MVS, reconstruction units)",
         ),
         ConverterEntry(
+            "ase",
+            "wai_converters.ase:ASEConverter",
+            "Aria Synthetic Environments: rendered Aria fisheye sequences (made pinhole, portrait), metric depth.",
+            raw_layout="<src>/<scene>/{gt_trajectory_mps.csv, scene_config.json, render/images/{0,1,2}/{rgb,depth}<idx>.*}; --calib device calibration JSON",
+            metric=True,
+            synthetic=True,
+            licence="ASE dataset licence (non-commercial research)",
+            stages=("covisibility",),
+            depth="ground truth (ray distance in mm, made z-depth)",
+        ),
+        ConverterEntry(
             "colmap",
             "wai_converters.colmap:ColmapConverter",
             "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present.",

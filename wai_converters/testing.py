@@ -177,6 +177,8 @@ class ConverterTest(abc.ABC):
     max_pairs: ClassVar[int] = 6
     #: Known-geometry tolerances: intrinsics in pixels, relative poses (rotation entries and translation units).
     intrinsics_atol: ClassVar[float] = 1e-3
+    #: Largest median relative depth error against the truth (raise it for depth resampled from another camera).
+    depth_median_rtol: ClassVar[float] = 2e-3
     pose_atol: ClassVar[float] = 1e-4
     #: Damaged raw inputs, each converted in a fresh copy of the fixture.
     bad_raw: ClassVar[Sequence[BadRaw]] = ()
@@ -282,7 +284,7 @@ class ConverterTest(abc.ABC):
                     f"{where}: depth where nothing was hit"
                 )
                 rel = np.abs(depth[both] - view.depth[both]) / view.depth[both]
-                assert np.median(rel) < 2e-3, (where, float(np.median(rel)))
+                assert np.median(rel) < self.depth_median_rtol, (where, float(np.median(rel)))
 
     def test_depth_consistent_across_views(self, converted: Converted) -> None:
         if not self.check_depth:
