@@ -1,9 +1,9 @@
-"""Per-dataset split rules of the reference's `aggregate_scene_names.py` (spec `wai_format.md` 5.1), as data.
+"""Per-dataset split rules of the reference's `aggregate_scene_names.py`, as data.
 
 Each rule says which scenes are eligible (the folders that must exist) and where test and val come from; train is
 every remaining eligible scene, except for BlendedMVS, whose train list follows the DUSt3R id rule too.
 
-Not in the spec, so not invented here: ScanNet++ v2's 30 test and 30 val ids (the reference's
+Not written in the reference's code, so not invented here: ScanNet++ v2's 30 test and 30 val ids (the reference's
 `ScanNetPPSplits`) must be given as files (`--test-list`, `--val-list`), and the 9 BlendedMVS ids that the
 reference's curated lists leave out can be given with `--exclude-list`.
 """

@@ -136,7 +136,7 @@ def _fixed_source(
         return list(ids)
     if kind == "file":
         raise WaiFormatError(
-            f"dataset '{rule.name}': its {split} ids are not in the spec; pass --{split}-list FILE "
+            f"dataset '{rule.name}': its {split} ids are not built in; pass --{split}-list FILE "
             "(one scene id per line)"
         )
     if kind == "dl3dv":

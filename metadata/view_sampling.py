@@ -1,6 +1,6 @@
 """Drawing a multi-view set from a scene's covisibility matrix: the reference's covisibility-guided random walk.
 
-`sample_views` reproduces MapAnything's `_sample_view_indices` / `_random_walk_sampling` (training spec 1.4),
+`sample_views` reproduces MapAnything's `_sample_view_indices` / `_random_walk_sampling`,
 including the order of its random draws, so a seeded `np.random.Generator` gives the reference's view sets:
 
 - as many views as frames: a random permutation of all frames;

@@ -1,4 +1,5 @@
-"""The named loss configs of the reference (training spec §5.2–5.4), as data, selected by name.
+"""The named loss configs of the reference (main training, ablations, VGGT, π³ and MoGe-2 fine-tuning), as data,
+selected by name.
 
 Terms carry names, never positions. Terms a reference config weights at 0 are left out. Where the reference's
 positional loss sets made one factor count twice (`no_points_loss`: depth gets both the confidence term and the

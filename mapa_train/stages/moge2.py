@@ -1,6 +1,6 @@
 """The MoGe-2 prediction stage (process-log name ``moge``): per-frame metric depth, validity mask and normals.
 
-Writes, with the reference's paths, frame keys and nested modalities (spec 4.5):
+Writes, with the paths, frame keys and nested modalities of the reference's MoGe stage:
 
 - ``moge/v0/depth/moge2/<frame>.exr``   format ``depth``,   key ``moge2_depth``,   modality ``pred_depth/moge2``
 - ``moge/v0/mask/moge2/<frame>.png``    format ``binary``,  key ``moge2_mask``,    modality ``pred_mask/moge2``

@@ -1,7 +1,7 @@
 """The pairwise covisibility matrix of a stack of frames: the reference algorithm, in bounded memory.
 
 ``M[i, j]`` = the share of source i's pixels whose depth, reprojected into target j, agrees with j's depth there
-(wai_format spec 4.1 step 3), with three of the reference's faults fixed:
+(the reference's per-pair test), with three of the reference's faults fixed:
 
 - the target pixel must itself be valid (the reference accepted a point landing on an invalid pixel when its
   depth was below the threshold);

@@ -1,6 +1,6 @@
 """Named covisibility configurations: the reference's shipped variants, and which one each dataset uses.
 
-The numbers are the reference's (`covisibility_*.yaml`, wai_format spec 4.1). A depth pair is accepted when
+The numbers are the reference's (its `covisibility_*.yaml` stage configs). A depth pair is accepted when
 ``|z - D_j| < abs_thres + rel_thres * z - ln(0.5) * temp``; the temperature only adds a constant slack.
 """
 

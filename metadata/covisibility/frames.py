@@ -1,6 +1,6 @@
 """The input of the covisibility computation: every frame's depth at the working size, its camera and its pose.
 
-Resizing follows the reference exactly (wai_format spec 2.10, 4.1 step 1): PyTorch's legacy ``nearest`` (output
+Resizing follows the reference's covisibility stage exactly: PyTorch's legacy ``nearest`` (output
 index i reads input index ``min(floor(i * in / out), in - 1)``, evaluated in float32), and intrinsics scaled per
 axis by ``new size / metadata size`` with no half-pixel term (fx, cx by W'/w; fy, cy by H'/h), which is the
 geometry that nearest mapping implies.

@@ -1,6 +1,6 @@
 """Covisibility of one WAI scene: read its depth and cameras, compute the matrix, write it where the reference reads it.
 
-Output (wai_format spec 4.1): ``<scene>/<out_path>/pairwise_covisibility--<N>x<N>.npy``, a plain `np.save` float32
+Output, where the reference's loaders look: ``<scene>/<out_path>/pairwise_covisibility--<N>x<N>.npy``, a plain `np.save` float32
 array with a 128-byte NPY header (the reference memory-maps it at offset 128 and parses the shape from the name),
 registered as ``scene_modalities.pairwise_covisibility = {"scene_key": ..., "format": "mmap"}`` (the key is
 created when missing), and ``pairwise_covisibility.json`` beside it with the parameters that made it.

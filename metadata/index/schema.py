@@ -59,7 +59,7 @@ FRAMES_SCHEMA = pa.schema(
     ]
 )
 
-#: (metric, synthetic) of the reference's datasets, as its training loaders set them (training spec 1.2).
+#: (metric, synthetic) of the reference's datasets, as its training dataset classes set them.
 DATASET_FLAGS: dict[str, tuple[bool, bool]] = {
     "ase": (True, True),
     "blendedmvs": (False, False),

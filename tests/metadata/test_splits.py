@@ -117,7 +117,7 @@ def test_blendedmvs_dust3r_hex_rule(tmp_path: Path) -> None:
 def test_scannetpp_needs_id_files_and_uses_rendered_depth(tmp_path: Path) -> None:
     root = make_root(tmp_path / "scannetppv2", ["s1", "s2", "s3", "s4"], depth="rendered_depth")
     make_root(tmp_path / "scannetppv2", ["plain_depth"])
-    with pytest.raises(WaiFormatError, match="--test-list"):
+    with pytest.raises(WaiFormatError, match="its test ids are not built in; pass --test-list FILE"):
         make_splits(root, "scannetppv2")
     (tmp_path / "test.txt").write_text("s1\n# comment\ns2\n")
     (tmp_path / "val.txt").write_text("s3\ns2\n")

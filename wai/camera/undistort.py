@@ -1,6 +1,6 @@
 """Undistortion: remap tables from a distorted camera to a PINHOLE camera, and remapping of images, depth and masks.
 
-Differences from the reference's undistort stage (spec 4.3 and 7.3-7.5), on purpose:
+Differences from the reference's undistort stage (its `undistort.py`), on purpose:
 
 * one method for every model (the maps come from `Camera.project`, not from per-model OpenCV calls);
 * when the output is cropped to the valid area, the principal point is the one of the crop (never a stale one);

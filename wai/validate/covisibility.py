@@ -1,7 +1,7 @@
 """Deep covisibility rule: each `covisibility/<version>/` folder holds exactly one NxN matrix (N = frame count),
 finite and in [0, 1].
 
-Consumers in the reference find the matrix by listing the folder and take the first `.npy` they see (spec 7.10), so
+Consumers in the reference find the matrix by listing the folder and take the first `.npy` they see, so
 a stale second matrix is a fault even when the newer one is right.
 """
 

@@ -1,6 +1,6 @@
 """Schema rules: `scene_meta.json` parses, has the keys every reader relies on, and its frames are well-formed.
 
-The reference validates none of this (spec 7.18): a duplicate frame name silently resolves to the last frame, and
+The reference validates none of this: a duplicate frame name silently resolves to the last frame, and
 a malformed pose only fails deep inside a training run.
 """
 

@@ -1,6 +1,6 @@
 """The rendering stage (process-log name ``rendering``): depth, colour and face ids ray-cast from the scene mesh.
 
-Writes, with the reference's paths, frame keys and formats (spec 4.4), for every frame of ``scene_meta.json``:
+Writes, with the paths, frame keys and formats of the reference's rendering stage, for every frame of ``scene_meta.json``:
 
 - ``rendered_depth/<frame>.exr``       format ``depth`` (half-float z-depth in metres, 0 where no face is hit)
 - ``rendered_image/<frame>.png``       format ``image`` (vertex colours, barycentric; only if the mesh has colours)

@@ -5,7 +5,7 @@ Reads ``scene_meta_distorted.json``; every frame modality whose name ends in ``_
 (``images_distorted/x.jpg`` -> ``images/x.jpg``, frame key ``image_distorted`` -> ``image``). The new
 ``scene_meta.json`` carries the PINHOLE intrinsics; ``scene_meta_distorted.json`` and the ``*_distorted`` files stay.
 
-Differences from the reference's ``undistort.py`` (spec 4.3 and 7.3-7.5), on purpose:
+Differences from the reference's ``undistort.py``, on purpose:
 
 * masks stay masks (nearest, False outside the field of view) and are written as PNG, never JPEG;
 * depth outside the field of view is 0 (invalid), not -1, and keeps its codec (``depth`` stays half-float EXR);

@@ -90,7 +90,7 @@ def mapanything_v1_1() -> MapAnythingConfig:
 
 
 def mapanything_tiny() -> MapAnythingConfig:
-    """A ~1 M-parameter model that runs every code path on CPU in well under a second (spec §5)."""
+    """A ~1 M-parameter model that runs every code path on CPU in well under a second."""
     return MapAnythingConfig(
         name="mapanything_tiny",
         encoder=ViTConfig(

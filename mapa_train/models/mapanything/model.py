@@ -52,7 +52,7 @@ class ImageEncoder(nn.Module):
 
 
 class MapAnything(nn.Module):
-    """MapAnything. `forward(views)` returns one output dict per view (keys as in the reference, spec §1.7)."""
+    """MapAnything. `forward(views)` returns one output dict per view (keys as in the reference's model outputs)."""
 
     def __init__(self, config: MapAnythingConfig) -> None:
         super().__init__()

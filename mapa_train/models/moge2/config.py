@@ -1,6 +1,6 @@
 """Typed configuration of MoGe-2 and its ViT-L (with and without normal head) and tiny variants.
 
-The ViT-L numbers are MoGe's `configs/train/v2.json` model block (spec §4.3); `moge-2-vitl` is that layout without
+The ViT-L numbers are MoGe's `configs/train/v2.json` model block; `moge-2-vitl` is that layout without
 the normal head.
 """
 
