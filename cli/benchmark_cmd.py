@@ -137,3 +137,19 @@ def compare_cmd(a: Path, b: Path, plots: Path | None) -> None:
     if plots is not None:
         paths = plot_metrics(sa | sb, plots)
         click.echo(f"wrote {len(paths)} plots under {plots}")
+
+
+@benchmark_cmd.command("plot")
+@click.argument(
+    "results", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False)
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the PNGs.")
+@click.option("--dataset", default="Average", show_default=True, help="Which dataset's values to plot.")
+@reports_errors
+def plot_cmd(results: tuple[Path, ...], out: Path, dataset: str) -> None:
+    """One PNG per metric against the number of views, one line per model of the RESULTS folders."""
+    from mapa_train.benchmark.report import plot_metrics, read_rows, summarise
+
+    rows = [row for folder in results for row in read_rows(folder)]
+    paths = plot_metrics(summarise(rows), out, dataset=dataset)
+    click.echo(f"wrote {len(paths)} plots under {out}")

@@ -48,8 +48,9 @@ class AlignedSet:
 
 def avg_dis(points: np.ndarray, valid: np.ndarray) -> float:
     """Σ‖p‖ over the valid pixels of every view / (their count + 1e-8), clipped to ≥ 1e-8."""
-    norms = np.linalg.norm(np.asarray(points, np.float64), axis=-1)
-    total = float(norms[valid].sum()) if valid.any() else 0.0
+    p = np.asarray(points, np.float32)
+    norms = np.sqrt(np.einsum("...i,...i->...", p, p))
+    total = float(norms[valid].sum(dtype=np.float64)) if valid.any() else 0.0
     return max(total / (float(valid.sum()) + _EPS), _EPS)
 
 

@@ -56,7 +56,11 @@ HIGHER_IS_BETTER: frozenset[str] = frozenset(
 
 
 def _norms(x: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(np.asarray(x, dtype=np.float32), axis=-1)
+    """‖x‖ over the last axis, float32 (einsum: several times faster than `np.linalg.norm` on image-sized maps)."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] == 1:
+        return np.abs(x[..., 0])
+    return np.sqrt(np.einsum("...i,...i->...", x, x))
 
 
 def _valid(gt: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -115,11 +119,11 @@ def ray_dirs_err_deg_valid(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return math.nan
-    p = np.asarray(pred, np.float64)
-    p = p / np.maximum(np.linalg.norm(p, axis=-1, keepdims=True), 1e-12)
-    g = np.asarray(gt, np.float64)
-    g = g / np.maximum(np.linalg.norm(g, axis=-1, keepdims=True), 1e-12)
-    chord = np.clip(np.linalg.norm(p - g, axis=-1), 0.0, 2.0)
+    p = np.asarray(pred, np.float32)
+    p = p / np.maximum(_norms(p), 1e-12)[..., None]
+    g = np.asarray(gt, np.float32)
+    g = g / np.maximum(_norms(g), 1e-12)[..., None]
+    chord = np.clip(_norms(p - g), 0.0, 2.0)
     return float(np.degrees(2.0 * np.arcsin(chord / 2.0))[m].mean())
 
 

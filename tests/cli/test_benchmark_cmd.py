@@ -150,3 +150,41 @@ def test_moge2_runs_single_view_and_errors_are_clear(bench_root, tmp_path):
     assert result.exit_code != 0 and "eth3d" in result.output and "not found" in result.output
     result = CliRunner().invoke(mapa_main, ["benchmark", "compare", str(root), str(root)])
     assert result.exit_code != 0 and "rows.parquet" in result.output
+
+
+def test_converted_eth3d_scannetpp_tav2_fixtures(tmp_path):
+    """The three benchmark datasets as `wai convert` writes them from raw fixtures in their release layouts."""
+    from tests.wai_converters.fixtures.eth3d import write_eth3d
+    from tests.wai_converters.fixtures.scannetpp import write_scannetpp
+    from tests.wai_converters.fixtures.tav2_wb import write_tav2_wb
+    from wai_converters.testing import run_cli
+
+    raw, data = tmp_path / "raw", tmp_path / "data"
+    jobs = (
+        ("eth3d", "eth3d", write_eth3d, ()),
+        ("scannetpp", "scannetppv2", write_scannetpp, ("undistort", "render")),
+        ("tav2_wb", "tav2_wb", write_tav2_wb, ()),
+    )
+    for converter, folder, write, post in jobs:
+        (raw / converter).mkdir(parents=True)
+        write(raw / converter)
+        result = run_cli(["convert", converter, "--src", raw / converter, "--dst", data / folder])
+        assert result.exit_code == 0, result.output
+        for command in (*post, "covis"):
+            result = run_cli([command, data / folder])
+            assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    args = ["benchmark", "--model", "mapanything_tiny", "--data", str(data), "--views", "2"]
+    args += ["--sets-per-scene", "1", "--resolution", "56x42", "--out", str(out), "--task", "images_only,mvs"]
+    result = CliRunner().invoke(mapa_main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(out / "rows.parquet").to_pylist()
+    assert {r["dataset"] for r in rows} == {"eth3d", "scannetpp", "tav2_wb"}
+    assert all(r["error"] is None and math.isfinite(r["pointmaps_abs_rel"]) for r in rows)
+    summary = json.loads((out / "per_dataset_results.json").read_text())["results"]["mapanything_tiny"]
+    assert set(summary["mvs"]["2"]) == {"eth3d", "scannetpp", "tav2_wb", "Average"}
+    for name in ("eth3d", "scannetpp", "tav2_wb"):
+        assert read_sets(out / "sets" / f"{name}_2v.json")
+    result = CliRunner().invoke(mapa_main, ["benchmark", "plot", str(out), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p" / "pose_auc_5.png").is_file()
