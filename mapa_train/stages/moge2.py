@@ -286,7 +286,7 @@ def _batches(
     yield from open_batches.values()
 
 
-def _run_batch(
+def predict_batch(
     model: MoGe2,
     device: torch.device,
     scene: Scene,
@@ -294,8 +294,8 @@ def _run_batch(
     fovs: Sequence[float],
     config: MoGe2StageConfig,
     num_tokens: int,
-) -> None:
-    """Predict one batch of equal-size frames and write their files (meta updated in memory)."""
+) -> list[tuple[Frame, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Predict one batch of equal-size frames: (frame, depth, mask, normals or None) each, sanitised, image size."""
     first = batch[0][1]
     if first.ndim != 3 or first.shape[2] != 3:
         raise WaiFormatError(
@@ -310,10 +310,35 @@ def _run_batch(
     pred = resize_prediction(pred, (height, width))
     depths, masks = pred.depth.cpu().numpy(), pred.mask.cpu().numpy()
     normals = pred.normal.cpu().numpy() if pred.normal is not None else None
+    out = []
     for i, (frame, _) in enumerate(batch):
         depth, mask, normal = sanitize_outputs(depths[i], masks[i], None if normals is None else normals[i])
-        arrays = {DEPTH: depth, MASK: mask, NORMALS: normal}
-        for output, data in arrays.items():
+        out.append((frame, depth, mask, normal))
+    return out
+
+
+def predict_frames(
+    scene: Scene, config: MoGe2StageConfig
+) -> Iterator[tuple[Frame, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """(frame, depth, mask, normals or None) for every frame of `scene`, batched by image size."""
+    frames = list(scene.frames)
+    fovs = [frame_fov_x(scene, frame) for frame in frames]  # fail on a distorted scene before any work
+    if not frames:
+        return
+    model, device = cached_moge2(config)
+    num_tokens = config.num_tokens or int(model.config.num_tokens_range[-1])
+    for batch in _batches(_prefetched(frames, 2 * config.batch_size), config.batch_size):
+        yield from predict_batch(model, device, scene, batch, fovs, config, num_tokens)
+
+
+# --- the stage --------------------------------------------------------------------------------------------------
+
+
+def process_scene(scene_dir: Path, config: MoGe2StageConfig) -> None:
+    """Predict every frame of one scene and record the outputs in its `scene_meta.json` (saved once, at the end)."""
+    scene = open_scene(scene_dir)
+    for frame, depth, mask, normal in predict_frames(scene, config):
+        for output, data in {DEPTH: depth, MASK: mask, NORMALS: normal}.items():
             if data is None:
                 continue
             scene.write_frame_modality(
@@ -324,22 +349,6 @@ def _run_batch(
                 rel_path=output.rel_path(frame.name),
                 frame_key=output.frame_key,
             )
-
-
-# --- the stage --------------------------------------------------------------------------------------------------
-
-
-def process_scene(scene_dir: Path, config: MoGe2StageConfig) -> None:
-    """Predict every frame of one scene and record the outputs in its `scene_meta.json` (saved once, at the end)."""
-    scene = open_scene(scene_dir)
-    frames = list(scene.frames)
-    fovs = [frame_fov_x(scene, frame) for frame in frames]  # fail on a distorted scene before any work
-    if not frames:
-        return
-    model, device = cached_moge2(config)
-    num_tokens = config.num_tokens or int(model.config.num_tokens_range[-1])
-    for batch in _batches(_prefetched(frames, 2 * config.batch_size), config.batch_size):
-        _run_batch(model, device, scene, batch, fovs, config, num_tokens)
     scene.save_meta()
 
 

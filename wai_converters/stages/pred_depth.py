@@ -9,8 +9,8 @@ MVSAnywhere stage does (spec 4.6)::
 Unlike the reference, every map is stored at its frame's image size (a map of another size with the same aspect
 ratio is resized, nearest; another aspect ratio fails the scene naming the file), depth is finite and >= 0 (0 where
 invalid) and a rerun after a crash starts from a clean output folder. Predictors: `IngestedDepth` (files made
-elsewhere, `wai ingest-depth`); MoGe-2 (`mapa-train predict-moge2`) has its own stage that also writes masks
-and normals.
+elsewhere, `wai ingest-depth`) and `mapa_train.stages.moge2_depth.MoGe2DepthPredictor` (MoGe-2's depth; the full
+MoGe-2 stage, `mapa-train predict-moge2`, also writes its masks and normals).
 """
 
 from __future__ import annotations
