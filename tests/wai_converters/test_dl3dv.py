@@ -132,3 +132,36 @@ def test_hash_with_underscore_is_refused(tmp_path: Path, name: str) -> None:
     (raw / "1K" / name).mkdir()
     result = run_cli(["convert", "dl3dv", "--src", raw, "--dst", tmp_path / "wai"])
     assert result.exit_code != 0 and name in result.output
+
+
+def test_dl3dv_pipeline_to_depth_confidence(tmp_path: Path) -> None:
+    """convert -> undistort -> ingest-depth (MVS depth made elsewhere) -> covis -> depth-consistency, as the
+    reference's DL3DV launch runs it; the ingested depth is the exact depth of the undistorted frames."""
+    from wai.synthetic import make_scene, render
+
+    raw, root, mvs = tmp_path / "raw", tmp_path / "wai", tmp_path / "mvs"
+    write_dl3dv(raw)
+    for command in (["convert", "dl3dv", "--src", raw, "--dst", root], ["undistort", root]):
+        result = run_cli(command)
+        assert result.exit_code == 0, result.output
+    for seed, name in enumerate(SCENES):
+        scene = open_scene(root / name)
+        synthetic = make_scene(20 + seed, "room")
+        for frame in scene.frames:
+            cam = frame.camera
+            view = render(synthetic, frame.cam2world, K=cam.K, width=cam.width, height=cam.height)
+            (mvs / name).mkdir(parents=True, exist_ok=True)
+            np.save(mvs / name / f"{frame.name}.npy", np.where(view.valid, view.depth, 0).astype(np.float32))
+    for command in (
+        ["ingest-depth", root, "--from", mvs, "--name", "mvsanywhere"],
+        ["covis", root],
+        ["depth-consistency", root, "--target-size", "0"],
+    ):
+        result = run_cli(command)
+        assert result.exit_code == 0 and "2 done" in result.output, (command, result.output)
+    scene = open_scene(root / SCENES[0])
+    assert scene.meta["scene_modalities"]["pairwise_covisibility"]["scene_key"].startswith(
+        "covisibility/v0_mvsa_based/"
+    )
+    conf = scene.frames[1].load("depth_confidence/mvsanywhere")
+    assert conf.shape == scene.camera(1).size and np.median(conf[conf > 0]) == 1.0 and (conf > 0).mean() > 0.5
