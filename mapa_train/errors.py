@@ -41,3 +41,7 @@ class MapaMissingDependencyError(MapaError, ImportError):
 
 class MapaDataError(MapaError, ValueError):
     """A training sample cannot be built from a scene (missing modality, bad depth); the message names scene and frame."""
+
+
+class MapaTrainingError(MapaError, RuntimeError):
+    """A training run had to stop (non-finite or exploding loss, out of memory); every rank raises it together."""

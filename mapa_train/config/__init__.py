@@ -1,0 +1,1 @@
+"""Run configuration: YAML config groups shipped in the package, composed with OmegaConf (see `compose`)."""
