@@ -10,11 +10,22 @@ from typing import Any
 import click
 
 from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
+from cli.train_cmd import StageShortcutGroup, presets_cmd, train_cmd
 from mapa_train.errors import MapaError
 from wai.errors import WaiError
 
+if (
+    __name__ == "__main__"
+):  # `python -m cli.mapa_train_cli` (accelerate launch -m, torchrun -m): run the importable
+    import sys  # module, so commands that import it back (benchmark_cmd) see one module, not a second copy
+
+    from cli import mapa_train_cli
+
+    mapa_train_cli.main()
+    sys.exit(0)
+
 # The packages of the `train` extra that `mapa_train` imports; without them a command says how to install them.
-TRAIN_EXTRA = ("torch", "safetensors")
+TRAIN_EXTRA = ("torch", "safetensors", "omegaconf", "accelerate")
 INSTALL_HINT = "pip install 'wai-toolkit[train]'"
 
 
@@ -39,7 +50,7 @@ def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StageShortcutGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Models for MapAnything-style training on WAI datasets: list them, and run them over datasets."""
 
@@ -120,3 +131,5 @@ def predict_moge2_cmd(
 from cli.benchmark_cmd import benchmark_cmd  # noqa: E402  (it uses reports_errors, defined above)
 
 main.add_command(benchmark_cmd)
+main.add_command(train_cmd)
+main.add_command(presets_cmd)

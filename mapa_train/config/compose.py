@@ -95,7 +95,9 @@ def load_stage(name: str) -> StageFile:
     path = GROUPS_DIR / "stage" / f"{name}.yaml"
     if not path.is_file():
         options = group_choices("stage")
-        raise MapaUnknownNameError(f"unknown stage {name!r}{_suggest(name, options)}; `mapa-train presets` lists them")
+        raise MapaUnknownNameError(
+            f"unknown stage {name!r}{_suggest(name, options)}; `mapa-train presets` lists them"
+        )
     data = _read_yaml(path)
     return StageFile(
         name=name,

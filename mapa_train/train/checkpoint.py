@@ -63,11 +63,16 @@ def latest_checkpoint(output_dir: str | Path) -> Path | None:
 
 def rng_state() -> dict[str, Any]:
     """torch, CUDA, numpy and Python RNG states in types `weights_only` loading accepts."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()  # noqa: NPY002 (the global RNG is what we save)
     state: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
-                  "gauss": float(gauss), "kind": str(kind)},
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+            "kind": str(kind),
+        },
         "python": random.getstate(),
     }
     if torch.cuda.is_available():
@@ -78,9 +83,14 @@ def rng_state() -> dict[str, Any]:
 def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     np_state = state["numpy"]
-    np.random.set_state(
-        (np_state["kind"], np_state["keys"].numpy().astype(np.uint32), np_state["pos"], np_state["has_gauss"],
-         np_state["gauss"])
+    np.random.set_state(  # noqa: NPY002
+        (
+            np_state["kind"],
+            np_state["keys"].numpy().astype(np.uint32),
+            np_state["pos"],
+            np_state["has_gauss"],
+            np_state["gauss"],
+        )
     )
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
@@ -173,7 +183,12 @@ def save_step_checkpoint(
 
 
 def save_model_checkpoint(
-    output_dir: str | Path, kind: str, model: nn.Module, state: TrainState, config_yaml: str, extra: dict | None = None
+    output_dir: str | Path,
+    kind: str,
+    model: nn.Module,
+    state: TrainState,
+    config_yaml: str,
+    extra: dict | None = None,
 ) -> Path:
     """Write `best/` or `final/` (model weights + meta), atomically. Call on rank 0 only."""
     folder = checkpoints_dir(output_dir)
@@ -221,7 +236,9 @@ def load_step_checkpoint(
     try:
         optimizer.load_state_dict(data["optimizer"])
     except (ValueError, KeyError) as exc:
-        raise MapaCheckpointError(f"{folder}: the optimizer state does not fit this run's param groups: {exc}") from exc
+        raise MapaCheckpointError(
+            f"{folder}: the optimizer state does not fit this run's param groups: {exc}"
+        ) from exc
     mine = _load(folder / f"rank_{rank}.pt")
     set_rng_state(mine["rng"])
     return TrainState(**data["state"]), mine["sampler"]

@@ -34,13 +34,16 @@ from mapa_train.train.schedule import apply_schedule, check_schedule
 from mapa_train.train.summary import start_summary
 
 #: Keys of a view that stay on the host (the reference's ignore list).
-HOST_KEYS = frozenset({"depthmap", "dataset", "label", "instance", "idx", "true_shape", "rng", "data_norm_type"})
+HOST_KEYS = frozenset(
+    {"depthmap", "dataset", "label", "instance", "idx", "true_shape", "rng", "data_norm_type"}
+)
 OOM_HINT = (
     "out of memory: lower train_params.max_num_of_imgs_per_gpu, or switch on gradient checkpointing with "
     "model.encoder.gradient_checkpointing=true, model.info_sharing.module_args.gradient_checkpointing=true and "
     "model.pred_head.gradient_checkpointing=true"
 )
-LossFn = Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]]
+#: (predictions, views) -> {"loss": total, <term>: value} or a `mapa_train.losses.LossOutput`.
+LossFn = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Any]
 
 
 @dataclass
@@ -50,7 +53,7 @@ class RunParts:
     train_loader: yields batches (a list of N view dicts with a leading batch dimension); its `batch_sampler`
         has `set_epoch`, `state_dict(position)`, `load_state_dict` and `len()` (batches per rank per epoch).
     val_loaders: name -> loader of fixed validation batches.
-    train_loss / val_loss: (views, predictions) -> {"loss": total, <term>: value, ...}.
+    train_loss / val_loss: (predictions, views) -> {"loss": total, <term>: value, ...}.
     view_counts: the view counts the sampler draws (for the start-up summary).
     """
 
@@ -77,7 +80,10 @@ PartsBuilder = Callable[[DictConfig, int, int], RunParts]
 
 def to_device(views: list[dict[str, Any]], device: torch.device) -> list[dict[str, Any]]:
     return [
-        {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) and k not in HOST_KEYS else v) for k, v in view.items()}
+        {
+            k: (v.to(device, non_blocking=True) if torch.is_tensor(v) and k not in HOST_KEYS else v)
+            for k, v in view.items()
+        }
         for view in views
     ]
 
@@ -90,23 +96,41 @@ def _autocast(device: torch.device, train_params: DictConfig) -> contextlib.Abst
     if not train_params.amp:
         return contextlib.nullcontext()
     if train_params.amp_dtype != "bf16":
-        raise MapaConfigError(f"train_params.amp_dtype {train_params.amp_dtype!r}: only bf16 is supported (or amp=0)")
+        raise MapaConfigError(
+            f"train_params.amp_dtype {train_params.amp_dtype!r}: only bf16 is supported (or amp=0)"
+        )
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 def _fp32(preds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in p.items()} for p in preds]
+    return [
+        {k: (v.float() if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in p.items()}
+        for p in preds
+    ]
 
 
-def forward_loss(model: nn.Module, views: list[dict[str, Any]], loss_fn: LossFn, device, train_params) -> dict[str, Any]:
-    """Forward in bf16 (if amp), the loss in fp32 outside autocast, scaled by 2/N for N > 2 views."""
+def forward_loss(
+    model: nn.Module, views: list[dict[str, Any]], loss_fn: LossFn, device, train_params
+) -> dict[str, Any]:
+    """Forward in bf16 (if amp), the loss in fp32 outside autocast, scaled by 2/N for N > 2 views.
+
+    Returns {"loss": total, <term>: value, ...}; terms the batch has no labels for are listed under "_skipped"."""
     with _autocast(device, train_params):
         preds = model(views)
-    out = dict(loss_fn(views, _fp32(preds)))
+    result = loss_fn(_fp32(preds), views)
+    out = dict(result.as_dict()) if hasattr(result, "as_dict") else dict(result)
+    skipped = getattr(result, "skipped", None)
     n = len(views)
     if n > 2:
         out["loss"] = out["loss"] * (2.0 / n)
+    if skipped:
+        out["_skipped"] = sorted(skipped)
     return out
+
+
+def loss_values(out: dict[str, Any]) -> dict[str, float]:
+    """Plain floats of a `forward_loss` result (the skipped list left out)."""
+    return {k: as_float(v) for k, v in out.items() if not k.startswith("_")}
 
 
 def _set_epoch(loader: Any, epoch: int) -> None:
@@ -127,8 +151,10 @@ def validate(accelerator, model, loaders: dict[str, Any], loss_fn: LossFn, train
             _set_epoch(loader, 0)
             rows = []
             for views in loader:
-                out = forward_loss(model, to_device(views, accelerator.device), loss_fn, accelerator.device, train_params)
-                rows.append({k: as_float(v) for k, v in out.items()})
+                out = forward_loss(
+                    model, to_device(views, accelerator.device), loss_fn, accelerator.device, train_params
+                )
+                rows.append(loss_values(out))
             rows = gather_object(rows) if accelerator.num_processes > 1 else rows
             for key in sorted({k for r in rows for k in r}):
                 values = [r[key] for r in rows if key in r and math.isfinite(r[key])]
@@ -155,7 +181,9 @@ def _instability(accelerator, loss: torch.Tensor, train_params) -> bool:
     return bool(flag.item() > 0)
 
 
-def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_steps: int | None = None) -> TrainResult:
+def train(
+    cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_steps: int | None = None
+) -> TrainResult:
     """Run (or resume) the stage described by `cfg`. `stop_after_steps` ends early after that many optimizer
     steps of this process (without a final checkpoint), for tests and smoke runs."""
     from accelerate import Accelerator
@@ -170,6 +198,7 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
 
     # -- build ----------------------------------------------------------------------------------------------------
     accelerator = Accelerator(
+        cpu=not torch.cuda.is_available(),  # CPU processes under torchrun form a gloo group only with cpu=True
         log_with=trackers or None,
         project_dir=str(output_dir),
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
@@ -189,7 +218,9 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
     sampler = parts.train_loader.batch_sampler
     iters = len(sampler) if not tp.iters_per_epoch else min(len(sampler), int(tp.iters_per_epoch))
     if iters < 1:
-        raise MapaConfigError(f"{output_dir}: the training sampler yields no batch per rank (dataset too small?)")
+        raise MapaConfigError(
+            f"{output_dir}: the training sampler yields no batch per rank (dataset too small?)"
+        )
     accum = int(tp.accum_iter)
     epochs = int(tp.epochs)
 
@@ -206,8 +237,12 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
             last, model=bare, optimizer=optimizer, rank=rank, world_size=world
         )
         sampler.load_state_dict(sampler_state)
-        run_log.echo(f"resumed from {last}: step {state.step}, epoch {state.epoch}, iteration {state.position}")
-    for line in start_summary(cfg, world, iters, parts.view_counts, describe_groups(param_groups), parts.notes):
+        run_log.echo(
+            f"resumed from {last}: step {state.step}, epoch {state.epoch}, iteration {state.position}"
+        )
+    for line in start_summary(
+        cfg, world, iters, parts.view_counts, describe_groups(param_groups), parts.notes
+    ):
         run_log.echo(line)
     if trackers:
         accelerator.init_trackers(cfg.run.stage, config=flat_config(OmegaConf.to_container(cfg)))
@@ -231,11 +266,16 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
     model.train()
     while state.epoch < epochs:
         epoch = state.epoch
+        skipped_terms: dict[str, int] = {}
         means = RunningMeans.from_state(state.epoch_means) if state.position else RunningMeans()
         _set_epoch(parts.train_loader, epoch)
         sampler.set_epoch(epoch)
         optimizer.zero_grad()
-        batches: Iterable = parts.train_loader
+        # A DataLoader draws its worker base seed from the global torch RNG when iterated; keep that draw out of
+        # the RNG stream the model uses, so a run resumed mid-epoch sees the same stream as the uninterrupted one.
+        rng = torch.get_rng_state()
+        batches: Iterable = iter(parts.train_loader)
+        torch.set_rng_state(rng)
         for i, views in enumerate(batches, start=state.position):
             if i >= iters:
                 break
@@ -243,14 +283,24 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
                 lrs = apply_schedule(optimizer, epoch + i / iters, epochs)
             stepping = (i + 1) % accum == 0 or i + 1 == iters
             try:
-                out = forward_loss(model, to_device(views, accelerator.device), parts.train_loss, accelerator.device, tp)
+                out = forward_loss(
+                    model, to_device(views, accelerator.device), parts.train_loss, accelerator.device, tp
+                )
                 loss = out["loss"]
                 if _instability(accelerator, loss, tp):
                     state.skipped_steps += 1
-                    run_log.echo(f"epoch {epoch} it {i}: loss {as_float(loss):.4g} is non-finite or above "
-                                 f"{tp.max_loss_value} on some rank (skipped so far: {state.skipped_steps})")
-                    run_log.record(event="unstable_loss", step=state.step, epoch=epoch, iteration=i,
-                                   loss=as_float(loss), skipped_steps=state.skipped_steps)
+                    run_log.echo(
+                        f"epoch {epoch} it {i}: loss {as_float(loss):.4g} is non-finite or above "
+                        f"{tp.max_loss_value} on some rank (skipped so far: {state.skipped_steps})"
+                    )
+                    run_log.record(
+                        event="unstable_loss",
+                        step=state.step,
+                        epoch=epoch,
+                        iteration=i,
+                        loss=as_float(loss),
+                        skipped_steps=state.skipped_steps,
+                    )
                     if tp.instability_policy == "stop" or state.skipped_steps > int(tp.max_skipped_steps):
                         raise MapaTrainingError(
                             f"{output_dir}: stopping at step {state.step} (epoch {epoch}, iteration {i}): unstable "
@@ -264,7 +314,9 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
                     accelerator.backward(loss / accum)
             except torch.OutOfMemoryError as exc:
                 raise MapaTrainingError(f"epoch {epoch} iteration {i}: {OOM_HINT}") from exc
-            values = {k: as_float(v) for k, v in out.items()}
+            values = loss_values(out)
+            for name in out.get("_skipped", ()):
+                skipped_terms[name] = skipped_terms.get(name, 0) + 1
             means.update(values)
             state.position = i + 1
             if not stepping:
@@ -278,17 +330,25 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
             losses.append(values["loss"])
             if state.step % int(tp.print_freq) == 0 or state.step == 1:
                 lr_text = " ".join(f"lr_{k}={v:.3g}" for k, v in lrs.items())
-                run_log.echo(f"epoch {epoch} [{i + 1}/{iters}] step {state.step} loss {values['loss']:.4f} "
-                             f"(avg {means.means()['loss']:.4f}) {lr_text}"
-                             + (f" grad_norm {grad_norm:.3f}" if grad_norm is not None else ""))
+                run_log.echo(
+                    f"epoch {epoch} [{i + 1}/{iters}] step {state.step} loss {values['loss']:.4f} "
+                    f"(avg {means.means()['loss']:.4f}) {lr_text}"
+                    + (f" grad_norm {grad_norm:.3f}" if grad_norm is not None else "")
+                )
                 logged = {f"train_{k}": v for k, v in values.items()}
                 logged.update({f"train_lr_{k}": v for k, v in lrs.items()})
                 if grad_norm is not None:
                     logged["train_grad_norm"] = grad_norm
                 if trackers:
                     accelerator.log(logged, step=state.step)
-            run_log.record(event="step", step=state.step, epoch=epoch, iteration=i, **{f"train_{k}": v for k, v in values.items()},
-                           **({"grad_norm": grad_norm} if grad_norm is not None else {}))
+            run_log.record(
+                event="step",
+                step=state.step,
+                epoch=epoch,
+                iteration=i,
+                **{f"train_{k}": v for k, v in values.items()},
+                **({"grad_norm": grad_norm} if grad_norm is not None else {}),
+            )
             every = int(tp.checkpoint_every_steps)
             if every and state.step % every == 0 and state.position < iters:
                 state.epoch_means = means.state()
@@ -311,9 +371,20 @@ def train(cfg: DictConfig, build_parts: PartsBuilder | None = None, stop_after_s
         if new_best and accelerator.is_main_process:
             ckpt.save_model_checkpoint(output_dir, "best", bare, state, config_yaml, results)
         epoch_means = {f"train_{k}": v for k, v in means.means().items()}
-        run_log.record(event="epoch", epoch=epoch, step=state.step, **epoch_means, **results)
-        run_log.echo(f"epoch {epoch} done: step {state.step}, train loss {epoch_means.get('train_loss', float('nan')):.4f}"
-                     + "".join(f", {k} {v:.4f}" for k, v in results.items() if k.endswith("loss_med")))
+        run_log.record(
+            event="epoch",
+            epoch=epoch,
+            step=state.step,
+            **epoch_means,
+            **results,
+            **({"skipped_terms": skipped_terms} if skipped_terms else {}),
+        )
+        if skipped_terms:
+            run_log.echo(f"epoch {epoch}: loss terms skipped for lack of labels (batches): {skipped_terms}")
+        run_log.echo(
+            f"epoch {epoch} done: step {state.step}, train loss {epoch_means.get('train_loss', float('nan')):.4f}"
+            + "".join(f", {k} {v:.4f}" for k, v in results.items() if k.endswith("loss_med"))
+        )
         if trackers and results:
             accelerator.log(results, step=state.step)
         accelerator.wait_for_everyone()

@@ -30,7 +30,9 @@ def lr_at(epoch_f: float, lr: float, min_lr: float, warmup_epochs: float, epochs
 
 def check_schedule(schedule_type: str) -> None:
     if schedule_type not in SCHEDULES:
-        raise MapaConfigError(f"train_params.schedule_type {schedule_type!r}: expected one of {list(SCHEDULES)}")
+        raise MapaConfigError(
+            f"train_params.schedule_type {schedule_type!r}: expected one of {list(SCHEDULES)}"
+        )
 
 
 def apply_schedule(optimizer: Any, epoch_f: float, epochs: float) -> dict[str, float]:

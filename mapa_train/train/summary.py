@@ -53,7 +53,9 @@ def start_summary(
         f"{scaled_lr(float(tp.lr), world, ipg, ref_gpus, ref_ipg):.3g} (this run uses {float(tp.lr):.3g})",
     ]
     for name, g in groups.items():
-        lines.append(f"param group {name}: {g['tensors']} tensors, {g['values']:,} values, lr {g['lr']:.3g}, "
-                     f"weight decay {g['weight_decay']}")
+        lines.append(
+            f"param group {name}: {g['tensors']} tensors, {g['values']:,} values, lr {g['lr']:.3g}, "
+            f"weight decay {g['weight_decay']}"
+        )
     lines.extend(notes)
     return lines

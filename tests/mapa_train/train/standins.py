@@ -42,7 +42,9 @@ def make_views(sample_ids: list[int], num_views: int) -> list[dict[str, Any]]:
 class StandinSampler:
     """Batches of sample ids with a (seed, epoch)-seeded order and view count; resumable mid-epoch."""
 
-    def __init__(self, size: int, ipg: int, view_counts: tuple[int, ...], rank: int, world: int, seed: int) -> None:
+    def __init__(
+        self, size: int, ipg: int, view_counts: tuple[int, ...], rank: int, world: int, seed: int
+    ) -> None:
         self.size, self.ipg, self.view_counts = size, ipg, view_counts
         self.rank, self.world, self.seed = rank, world, seed
         self.epoch, self._skip = 0, 0
@@ -96,10 +98,12 @@ class FixedLoader:
             yield make_views(ids, self.num_views)
 
 
-def standin_loss(views: list[dict[str, Any]], preds: list[dict[str, Any]]) -> dict[str, Any]:
+def standin_loss(preds: list[dict[str, Any]], views: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean absolute log-depth error over views (plus a tiny ray term), as {"loss", "depth", "rays"}."""
-    depth = sum((torch.log(p["depth_along_ray"]) - torch.log(v["depth_along_ray"])).abs().mean()
-                for v, p in zip(views, preds, strict=True)) / len(views)
+    depth = sum(
+        (torch.log(p["depth_along_ray"]) - torch.log(v["depth_along_ray"])).abs().mean()
+        for v, p in zip(views, preds, strict=True)
+    ) / len(views)
     rays = sum((p["ray_directions"][..., 2] - 1).abs().mean() for p in preds) / len(preds)
     return {"loss": depth + 0.1 * rays, "depth": depth.detach(), "rays": rays.detach()}
 
@@ -107,7 +111,13 @@ def standin_loss(views: list[dict[str, Any]], preds: list[dict[str, Any]]) -> di
 def standin_parts(cfg: DictConfig, rank: int, world: int) -> RunParts:
     """Real tiny model from the config; stand-in data and loss."""
     model, notes = build_run_model(cfg)
-    counts = tuple(range(2, cfg.dataset.num_views + 1)) if cfg.dataset.variable_num_views else (cfg.dataset.num_views,)
-    sampler = StandinSampler(64, cfg.train_params.max_num_of_imgs_per_gpu, counts, rank, world, cfg.train_params.seed)
+    counts = (
+        tuple(range(2, cfg.dataset.num_views + 1))
+        if cfg.dataset.variable_num_views
+        else (cfg.dataset.num_views,)
+    )
+    sampler = StandinSampler(
+        64, cfg.train_params.max_num_of_imgs_per_gpu, counts, rank, world, cfg.train_params.seed
+    )
     val = FixedLoader([[1000 + 2 * i + rank, 1001 + 2 * i + rank] for i in range(2)], 2)
     return RunParts(model, StandinLoader(sampler), {"val": val}, standin_loss, standin_loss, counts, notes)

@@ -1,0 +1,95 @@
+"""`mapa-train train --stage NAME [--print-config] [key=value ...]` and `mapa-train presets`.
+
+`mapa-train --stage NAME ...` (the design card's form) is the same as `mapa-train train --stage NAME ...`. Under
+`accelerate launch` the command runs once per process; Accelerate reads the rank and world size from the launcher.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mapa_train.errors import MapaError
+from wai.errors import WaiError
+
+
+class StageShortcutGroup(click.Group):
+    """A click group that reads `mapa-train --stage X ...` as `mapa-train train --stage X ...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and (args[0] == "--stage" or args[0].startswith("--stage=")):
+            args = ["train", *args]
+        return super().parse_args(ctx, args)
+
+
+def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (MapaError, WaiError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.command(
+    "train",
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--stage", required=True, help="Preset to run (`mapa-train presets` lists them), e.g. 4v or 24v."
+)
+@click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@_one_line_errors
+def train_cmd(stage: str, print_config: bool, overrides: tuple[str, ...]) -> None:
+    """Train one stage. OVERRIDES are `group=choice` (loss=vggt_loss, model/task=images_only,
+    machine=/path/mine.yaml) and dotted keys in the reference's spelling
+    (train_params.max_num_of_imgs_per_gpu=48, model.info_sharing.module_args.gradient_checkpointing=true).
+    A stage resumes from its own last checkpoint, and a later stage starts from the earlier one's result."""
+    from mapa_train.config.compose import compose, to_yaml
+
+    cfg = compose(stage, list(overrides))
+    if print_config:
+        click.echo(to_yaml(cfg), nl=False)
+        return
+    from mapa_train.config.presets import preset_status
+
+    status = preset_status(stage)
+    if not status.runnable:
+        raise click.ClickException(f"preset {stage!r} cannot run yet: {status.reason}")
+    from mapa_train.train.loop import train
+
+    result = train(cfg)
+    click.echo(f"done: step {result.state.step}, epoch {result.state.epoch}, output {result.output_dir}")
+
+
+@click.command("presets")
+@click.option("--json", "as_json", is_flag=True, help="Print the presets as JSON for scripts.")
+@_one_line_errors
+def presets_cmd(as_json: bool) -> None:
+    """List every named run preset, what it reproduces, and whether it can run with this install."""
+    from mapa_train.config.presets import all_presets, format_presets
+
+    rows = all_presets()
+    if as_json:
+        data = [
+            {
+                "name": r.stage.name,
+                "reproduces": r.stage.reproduces,
+                "description": r.stage.description,
+                "runnable": r.runnable,
+                "reason": r.reason,
+                "init_from": r.stage.init_from,
+                "groups": r.stage.groups,
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(format_presets(rows))
