@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wai.camera import Camera, CameraModel
+from wai.camera import Camera
 from wai.camera.conventions import world2cam_to_cam2world
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
 from wai.scene import SceneWriter
@@ -143,12 +143,7 @@ class BlendedMVSConverter(Converter):
                             f"{width}x{height} but image '{image_path}' is {size[1]}x{size[0]}"
                         )
                 K = cam.K
-                camera = Camera(
-                    CameraModel.PINHOLE,
-                    width,
-                    height,
-                    {"fl_x": K[0, 0], "fl_y": K[1, 1], "cx": K[0, 2], "cy": K[1, 2]},
-                )
+                camera = Camera.pinhole(K, width, height)
                 writer.add_frame(
                     frame_id,
                     world2cam_to_cam2world(cam.world2cam),

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from wai.camera import Camera, CameraModel
+from wai.camera import Camera
 from wai.errors import WaiError
 from wai.scene import SceneWriter
 from wai.synthetic import SCENE_KINDS, make_scene, pinhole_intrinsics, render
@@ -76,12 +76,7 @@ class SyntheticConverter(Converter):
         n_frames = int(rng.integers(cfg.min_frames, cfg.max_frames + 1))
         synthetic = make_scene(seed, kind)  # type: ignore[arg-type]
         K = pinhole_intrinsics(cfg.width, cfg.height, fov_x_deg=cfg.fov_x)
-        camera = Camera(
-            CameraModel.PINHOLE,
-            cfg.width,
-            cfg.height,
-            {"fl_x": float(K[0, 0]), "fl_y": float(K[1, 1]), "cx": float(K[0, 2]), "cy": float(K[1, 2])},
-        )
+        camera = Camera.pinhole(K, cfg.width, cfg.height)
         with SceneWriter(out_dir, dataset_name="synthetic", scale_type="metric", camera=camera) as writer:
             writer.set("synthetic", {"kind": kind, "seed": seed})
             for i, pose in enumerate(synthetic.default_poses(n_frames, seed=seed)):

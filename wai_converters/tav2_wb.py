@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from wai import io
-from wai.camera import Camera, CameraModel
+from wai.camera import Camera
 from wai.camera.conventions import is_rotation
 from wai.errors import WaiError, WaiFormatError, where
 from wai.scene import SceneWriter
@@ -82,10 +82,5 @@ class TartanAirV2WBConverter(Converter):
                     raise WaiFormatError(
                         f"{where(scene=scene, frame=name, file=str(pose_path))}: rotation block is not a rotation"
                     )
-                camera = Camera(
-                    CameraModel.PINHOLE,
-                    width,
-                    height,
-                    {"fl_x": K[0, 0], "fl_y": K[1, 1], "cx": K[0, 2], "cy": K[1, 2]},
-                )
+                camera = Camera.pinhole(K, width, height)
                 writer.add_frame(name, pose, camera=camera, image=image_path, depth=depth_path)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wai.camera import Camera, CameraModel
+from wai.camera import Camera
 from wai.camera.conventions import invert_rigid
 from wai.errors import WaiFormatError, where
 from wai.scene import SceneWriter
@@ -127,12 +127,7 @@ class UnrealStereo4KConverter(Converter):
                         )
                     depth = invert_depth(baseline * K[0, 0], disparity)
                     depth[depth >= MAX_DEPTH] = 0.0
-                    camera = Camera(
-                        CameraModel.PINHOLE,
-                        width,
-                        height,
-                        {"fl_x": K[0, 0], "fl_y": K[1, 1], "cx": K[0, 2], "cy": K[1, 2]},
-                    )
+                    camera = Camera.pinhole(K, width, height)
                     left_handed = bool(np.linalg.det(w2c[:3, :3]) < 0)
                     if flip is None:
                         flip = left_handed

@@ -89,6 +89,21 @@ class Camera:
         camera._set(check)
         return camera
 
+    @classmethod
+    def pinhole(cls, K: np.ndarray, width: int, height: int) -> Camera:  # noqa: N803 - the usual name of K
+        """A PINHOLE camera of `width` x `height` pixels from a (3, 3) intrinsics matrix without skew.
+
+        Raises WaiCameraError for another shape, a skew term or a last row other than (0, 0, 1)."""
+        K = np.asarray(K, dtype=np.float64)
+        if K.shape != (3, 3):
+            raise WaiCameraError(f"expected a (3, 3) intrinsics matrix K, got shape {K.shape}")
+        if K[0, 1] != 0 or K[1, 0] != 0 or np.any(K[2] != (0.0, 0.0, 1.0)):
+            raise WaiCameraError(
+                f"K must be [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] (no skew), got {K.tolist()}"
+            )
+        params = {"fl_x": float(K[0, 0]), "fl_y": float(K[1, 1]), "cx": float(K[0, 2]), "cy": float(K[1, 2])}
+        return cls(CameraModel.PINHOLE, width, height, params)
+
     def to_meta(self) -> dict[str, Any]:
         """The inverse of `from_meta`: ``camera_model``, the coefficients, ``w`` and ``h``, ready for JSON."""
         out: dict[str, Any] = {"camera_model": self.model.value}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wai.camera import Camera, CameraModel
+from wai.camera import Camera
 from wai.errors import WaiCameraError
 
 CameraLike = Camera | np.ndarray
@@ -23,10 +23,7 @@ def as_camera(camera: CameraLike, height: int | None = None, width: int | None =
         raise WaiCameraError(f"expected a Camera or a (3, 3) intrinsics matrix K, got shape {K.shape}")
     if height is None or width is None:
         raise WaiCameraError("a 3x3 K needs the image height and width")
-    if K[0, 1] != 0 or K[1, 0] != 0 or np.any(K[2] != (0.0, 0.0, 1.0)):
-        raise WaiCameraError(f"K must be [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] (no skew), got {K.tolist()}")
-    params = {"fl_x": K[0, 0], "fl_y": K[1, 1], "cx": K[0, 2], "cy": K[1, 2]}
-    return Camera(CameraModel.PINHOLE, width, height, params)
+    return Camera.pinhole(K, width, height)
 
 
 def pixel_rays(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 
+import numpy as np
 import pytest
 
 from wai.camera import CAMERA_PARAMS, Camera, CameraModel
@@ -120,3 +121,19 @@ def test_cameras_pickle_and_copy(model):
     cam = CAMERAS[model]
     assert pickle.loads(pickle.dumps(cam)) == cam
     assert copy.deepcopy(cam) == cam
+
+
+def test_pinhole_from_k_and_size():
+    K = np.array([[50.0, 0.0, 31.5], [0.0, 52.0, 23.5], [0.0, 0.0, 1.0]], dtype=np.float32)
+    cam = Camera.pinhole(K, 64, 48)
+    assert cam == Camera(CameraModel.PINHOLE, 64, 48, {"fl_x": 50.0, "fl_y": 52.0, "cx": 31.5, "cy": 23.5})
+    assert all(type(v) is float for v in cam.params.values())
+    np.testing.assert_array_equal(cam.K, K)
+    skewed = K.copy()
+    skewed[0, 1] = 0.1
+    with pytest.raises(WaiCameraError, match="no skew"):
+        Camera.pinhole(skewed, 64, 48)
+    with pytest.raises(WaiCameraError, match=r"expected a \(3, 3\) intrinsics matrix K, got shape \(2, 3\)"):
+        Camera.pinhole(K[:2], 64, 48)
+    with pytest.raises(WaiCameraError, match="fl_x"):
+        Camera.pinhole(np.diag([0.0, 52.0, 1.0]), 64, 48)
