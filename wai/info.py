@@ -17,7 +17,7 @@ import numpy as np
 
 from wai.errors import WaiError, WaiFileNotFoundError
 from wai.scene import is_scene, is_scene_folder, list_scenes, open_scene
-from wai.scene.scene import Scene
+from wai.scene.scene import Scene, is_packed_location
 from wai.validate.runner import is_empty_root
 
 #: What a scene without depth can be used for (also printed by `wai convert` and `wai datasets`).
@@ -275,8 +275,14 @@ def _covisibility_files(path: Path) -> list[str]:
     return sorted(p.relative_to(path).as_posix() for p in folder.glob("*/*.npy"))
 
 
+def _packed_covisibility(scene: Scene) -> list[str]:
+    """The covisibility matrices of a packed store (`wai pack`), as ``covisibility/<version>``."""
+    versions = scene.storage.info.covisibility  # type: ignore[attr-defined]  # a wai.pack.PackedStorage
+    return sorted(f"covisibility/{version}" for version in versions)
+
+
 def scene_info(path: str | os.PathLike) -> SceneInfo:
-    """Summarise one scene folder. Raises `WaiError` if its `scene_meta.json` is missing or unreadable."""
+    """Summarise one scene folder or packed scene store. Raises `WaiError` if its `scene_meta.json` is missing or unreadable."""
     scene = open_scene(path)
     warnings: list[str] = []
     resolutions: Counter[str] = Counter()
@@ -300,7 +306,9 @@ def scene_info(path: str | os.PathLike) -> SceneInfo:
         camera_models=dict(models.most_common()),
         frame_modalities=scene.frame_modality_names,
         scene_modalities=scene.scene_modality_names,
-        covisibility=_covisibility_files(scene.path),
+        covisibility=_covisibility_files(scene.path)
+        if scene.storage.has_files
+        else _packed_covisibility(scene),
         depth_modality=modality,
         depth_min=lo,
         depth_max=hi,
@@ -311,7 +319,7 @@ def scene_info(path: str | os.PathLike) -> SceneInfo:
 
 
 def _read_scene(folder: Path, infos: list[SceneInfo], errors: list[InfoError]) -> None:
-    if not is_scene(folder):
+    if not is_scene(folder) and not is_packed_location(folder):
         errors.append(InfoError(folder.name, "no scene_meta.json (conversion not finished)"))
         return
     try:

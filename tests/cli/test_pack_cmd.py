@@ -55,3 +55,11 @@ def test_a_failed_scene_exits_1_with_its_reason(tmp_path: Path) -> None:
     result = invoke("pack", str(root), "--out", str(tmp_path / "stores"))
     assert result.exit_code == 1
     assert "1 failed" in result.output and depth.name in result.output and "room_000" in result.output
+
+
+def test_wai_info_on_a_store(tmp_path: Path) -> None:
+    root = convert_synthetic(tmp_path / "synthetic")
+    assert invoke("pack", str(root), "--out", str(tmp_path / "stores")).exit_code == 0
+    result = invoke("info", str(tmp_path / "stores" / "room_000.zarr"))
+    assert result.exit_code == 0, result.output
+    assert "room_000" in result.output

@@ -7,8 +7,9 @@ Group attributes:
 
 Arrays (every per-frame array has one chunk per frame):
     ``frames/<modality>/data`` + ``shape``: decoded pixels (depth, masks, normals, scalar maps), (N, H, W[, C]) padded
-        to the largest frame, zstd; ``shape`` (N, ndim) holds each frame's true shape (zeros: no data). Float maps are
-        float16 when every value is exactly a half float (depth stored as half in its EXR), else float32.
+        to the largest frame, in the dtype the codec returns (float32, bool), blosc lz4hc with byte shuffling (a
+        half-float depth's zero low mantissa bytes cost almost nothing); ``shape`` (N, ndim) holds each frame's true
+        shape (zeros: no data).
     ``frames/<modality>/bytes`` + ``length``: encoded files (images: the original PNG/JPEG bytes), (N, L) uint8 rows
         padded with zeros, zstd; ``length`` (N,) holds each file's byte count.
     ``scene/<modality>/data`` or ``bytes``: scene modalities, the same two ways (one row).
@@ -35,7 +36,6 @@ ROOT_METADATA = "zarr.json"
 Kind = Literal["array", "encoded"]
 #: Formats stored as decoded arrays; every other format keeps its file bytes.
 ARRAY_FORMATS: frozenset[str] = frozenset({"depth", "scalar", "normals", "binary"})
-ZSTD_LEVEL = 3
 ZSTD_LEVEL_ENCODED = 1
 PACK_HINT = "packed scene stores need zarr and fsspec: pip install 'wai-toolkit[pack]'"
 

@@ -18,6 +18,7 @@ import numpy as np
 from wai import io
 from wai.errors import WaiError, WaiFileNotFoundError, WaiFormatError, where
 from wai.io.image import image_from_bytes
+from wai.pack.chunks import ChunkReader, object_reader
 from wai.pack.layout import (
     INFO_KEY,
     META_KEY,
@@ -87,6 +88,8 @@ def open_packed_scene(location: str | os.PathLike) -> Scene:
         raise WaiFileNotFoundError(
             f"{where(scene=name, file=location)}: no packed scene store there"
         ) from exc
+    except ImportError as exc:  # fsspec names the package a protocol needs (s3fs, gcsfs, ...)
+        raise WaiError(f"{where(scene=name, file=location)}: {exc}") from exc
     except (ValueError, OSError, KeyError) as exc:
         raise WaiFormatError(
             f"{where(scene=name, file=location)}: cannot open the packed store: {exc}"
@@ -116,6 +119,8 @@ class PackedStorage(SceneStorage):
         self.location = location
         self._arrays: dict[str, Any] = {}
         self._tables: dict[str, np.ndarray] = {}
+        self._rows: dict[str, ChunkReader] = {}
+        self._read_object = object_reader(location)
 
     def __getstate__(self) -> dict[str, Any]:
         # Worker processes reopen the store; array handles are rebuilt there.
@@ -132,6 +137,13 @@ class PackedStorage(SceneStorage):
         if array is None:
             array = self._arrays[key] = self.group[key]
         return array
+
+    def _row(self, key: str, row: int) -> np.ndarray:
+        """One frame's chunk of a per-frame array (a direct read for the layout `wai pack` writes)."""
+        reader = self._rows.get(key)
+        if reader is None:
+            reader = self._rows[key] = ChunkReader(self._array(key), key, self._read_object)
+        return reader.row(row)
 
     def _table(self, key: str) -> np.ndarray:
         table = self._tables.get(key)
@@ -156,13 +168,14 @@ class PackedStorage(SceneStorage):
                         f"{label}: load options {sorted(options)} do not apply to a packed array"
                     )
                 shape = tuple(int(v) for v in self._table(f"{stored.group}/shape")[row])
-                data = self._array(f"{stored.group}/data")[row]
+                data = self._row(f"{stored.group}/data", row)
                 data = data[tuple(slice(0, n) for n in shape)]
+                # a fresh, writable, contiguous array, as a codec returns (the chunk buffer is read-only)
                 if stored.format == "binary":
-                    return data.astype(bool, copy=False)
-                return data.astype(np.float32, copy=False) if data.dtype == np.float16 else data
+                    return np.array(data, dtype=bool)
+                return np.array(data, dtype=np.float32 if data.dtype == np.float16 else data.dtype)
             length = int(self._table(f"{stored.group}/length")[row])
-            blob = self._array(f"{stored.group}/bytes")[row, :length].tobytes()
+            blob = self._row(f"{stored.group}/bytes", row)[:length].tobytes()
         except WaiError:
             raise
         except Exception as exc:  # zarr, numcodecs and fsspec raise their own classes for bad chunks

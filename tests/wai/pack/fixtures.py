@@ -81,6 +81,7 @@ def assert_same_scene(folder: wai.Scene, packed: wai.Scene) -> None:
             assert a.has(name) == b.has(name)
             x, y = a.load(name), b.load(name)
             assert x.dtype == y.dtype and x.shape == y.shape, (name, x.dtype, y.dtype, x.shape, y.shape)
+            assert y.flags.writeable and y.flags.c_contiguous, name
             np.testing.assert_array_equal(x, y, err_msg=f"{a}: {name}")
     for name in folder.scene_modality_names:
         np.testing.assert_array_equal(folder.load_scene_modality(name), packed.load_scene_modality(name))

@@ -37,7 +37,7 @@ def test_every_modality_of_every_frame_is_identical(packed: tuple[Path, Path]) -
         assert_same_scene(wai.open_scene(root / name), wai.open_scene(stores / f"{name}.zarr"))
 
 
-def test_store_layout_keeps_image_bytes_and_half_depth(packed: tuple[Path, Path]) -> None:
+def test_store_layout_keeps_image_bytes_and_decoded_maps(packed: tuple[Path, Path]) -> None:
     root, stores = packed
     scene = wai.open_scene(stores / "room_000.zarr")
     frame = scene.frames[1]
@@ -45,10 +45,16 @@ def test_store_layout_keeps_image_bytes_and_half_depth(packed: tuple[Path, Path]
     length = int(scene.storage.group[f"{stored.group}/length"][1])
     blob = scene.storage.group[f"{stored.group}/bytes"][1, :length].tobytes()
     assert blob == (root / "room_000" / frame.raw["image"]).read_bytes()
-    assert scene.storage.group["frames/depth/data"].dtype == np.float16
+    assert scene.storage.group["frames/depth/data"].dtype == np.float32
     mixed = wai.open_scene(stores / "mixed_000.zarr")
-    assert mixed.storage.group["frames/pred_depth/moge2/data"].dtype == np.float32  # not exact as half
     assert mixed.storage.group["frames/mask/data"].dtype == np.bool_
+    assert mixed.storage.group["frames/depth_confidence/data"].shape == (
+        3,
+        30,
+        40,
+        2,
+    )  # padded to the largest
+    np.testing.assert_array_equal(mixed.storage.group["frames/depth_confidence/shape"][1], [28, 36, 2])
 
 
 def test_scene_name_addresses_a_packed_root(packed: tuple[Path, Path]) -> None:
@@ -129,3 +135,22 @@ def test_import_wai_and_wai_pack_stay_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_wai_info_reads_packed_stores_and_roots(packed: tuple[Path, Path]) -> None:
+    from wai.info import info
+
+    root, stores = packed
+    one = info(stores / "mixed_000.zarr")
+    assert one.ok and [s.name for s in one.scenes] == ["mixed_000"]
+    (scene,) = one.scenes
+    assert scene.frames == 3 and scene.covisibility == ["covisibility/v0"]
+    assert "pred_depth/moge2" in scene.frame_modalities and scene.depth_min is not None
+    folder = info(root / "mixed_000").scenes[0]
+    assert (scene.depth_min, scene.depth_max) == (folder.depth_min, folder.depth_max)
+    everything = info(stores)
+    assert everything.ok and sorted(s.name for s in everything.scenes) == [
+        "mixed_000",
+        "objects_001",
+        "room_000",
+    ]
