@@ -51,7 +51,10 @@ def depth_consistency(
     **options: Any,
 ) -> None:
     """Score every depth pixel of the scenes in ROOT by how many other views agree with it (stage
-    'depth_consistency_confidence'); writes <scene>/<out-path>/depth_confidence/<frame>.exr."""
+    'depth_consistency_confidence'); writes <scene>/<out-path>/depth_confidence/<frame>.exr.
+
+    The stage has one process-log name whatever the method (as the reference), so scoring a second method in
+    scenes already scored needs --overwrite (which replaces only that method's maps)."""
     config = ConsistencyConfig(
         method=method,
         depth_modality=depth_modality,

@@ -87,7 +87,10 @@ class DL3DVConverter(Converter):
                 raise WaiFileNotFoundError(f"{where(scene=scene, file=str(raw / needed))}: missing")
         path = raw / "transforms.json"
         transforms = read_transforms(path)
-        top = transforms.frames[0].camera
+        raw_meta = io.load(path, "readable")
+        top = {
+            k: raw_meta[k] for k in CAMERA_KEYS if k in raw_meta
+        }  # the shared camera, as the file's top level
         loc = where(scene=scene, file=str(path))
         for key in ("w", "h", "camera_model", "fl_x", "fl_y", "cx", "cy"):
             if key not in top:
