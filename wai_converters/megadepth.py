@@ -42,7 +42,14 @@ from wai.stages import SceneResult, StageState
 from wai_converters.base import Converter, ConverterConfig
 from wai_converters.colmap_model import ColmapModel, read_model
 from wai_converters.hdf5_depth import read_h5_depth
-from wai_converters.raw_inputs import clean_depth, expect_shape, image_size, natural_sorted, require_file
+from wai_converters.raw_inputs import (
+    clean_depth,
+    expect_shape,
+    image_size,
+    listed,
+    natural_sorted,
+    require_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +104,11 @@ def subscene_images(path: Path) -> dict[str, frozenset[str]]:
 def _subscene_images(path: Path, _mtime_ns: int, _size: int) -> dict[str, frozenset[str]]:
     arrays = load_object_npz(path, ("scenes", "images", "pairs"), what="MegaDepth pair list")
     scenes, images, pairs = arrays["scenes"], arrays["images"], arrays["pairs"]
+    if pairs.dtype == object:  # rows stored as Python tuples
+        try:
+            pairs = np.array(pairs.tolist(), dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
     if pairs.dtype.names:
         columns = [np.asarray(pairs[name]) for name in pairs.dtype.names[:3]]
         table = np.stack(columns, axis=-1) if len(columns) == 3 else None
@@ -215,7 +227,7 @@ class MegaDepthConverter(Converter):
                     continue
                 self._add_frame(writer, scene, model, by_name[name], stem, image_path, depth_path)
         if missing:
-            message = f"{len(missing)} file(s) missing, their frames left out: {', '.join(missing)}"
+            message = f"{len(missing)} file(s) missing, their frames left out: {listed(missing)}"
             logger.warning("scene '%s': %s", scene, message)
             return SceneResult(StageState.FINISHED, message)
         return SceneResult()

@@ -41,6 +41,7 @@ from wai_converters.raw_inputs import (
     clean_depth,
     expect_shape,
     image_size,
+    listed,
     read_json,
     require_dir,
     subdirectories,
@@ -72,7 +73,7 @@ class DGPImage:
     camera: str
     timestamp: str
     rgb: Path
-    depth: Path
+    depth: Path | None  # None: the datum has no depth annotation
     cam2world: np.ndarray
 
     @property
@@ -103,12 +104,8 @@ def _image_datum(entry: Any, index: int, base: Path, path: Path, scene: str) -> 
             f"{where(scene=scene, file=str(path), field=f'{field}.filename')}: expected 'rgb/<camera>/<ts>.png', "
             f"got {filename!r}"
         )
-    depth = (image.get("annotations") or {}).get(DEPTH_ANNOTATION)
-    if not isinstance(depth, str):
-        raise WaiFormatError(
-            f"{where(scene=scene, file=str(path), field=f'{field}.annotations')}: no depth annotation "
-            f"'{DEPTH_ANNOTATION}'"
-        )
+    annotations = image.get("annotations")
+    depth = annotations.get(DEPTH_ANNOTATION) if isinstance(annotations, dict) else None
     pose = image.get("pose")
     translation = pose.get("translation") if isinstance(pose, dict) else None
     rotation = pose.get("rotation") if isinstance(pose, dict) else None
@@ -121,7 +118,8 @@ def _image_datum(entry: Any, index: int, base: Path, path: Path, scene: str) -> 
     cam2world = np.eye(4)
     cam2world[:3, :3] = quaternion_to_rotation(np.array(q))
     cam2world[:3, 3] = t
-    return DGPImage(parts[1], Path(parts[2]).stem, base / filename, base / depth, cam2world)
+    depth_path = base / depth if isinstance(depth, str) else None
+    return DGPImage(parts[1], Path(parts[2]).stem, base / filename, depth_path, cam2world)
 
 
 def read_scene_file(path: Path, base: Path, scene: str) -> list[DGPImage]:
@@ -136,8 +134,9 @@ def read_scene_file(path: Path, base: Path, scene: str) -> list[DGPImage]:
     return [image for image in found if image is not None]
 
 
-def read_calibration(path: Path, scene: str) -> dict[str, dict[str, float]]:
-    """Camera name -> {fx, fy, cx, cy} from a DGP calibration file (skew and distortion are not used)."""
+def read_calibration(path: Path, scene: str) -> dict[str, tuple[int, Any]]:
+    """Camera name -> (index, its raw intrinsics entry) from a DGP calibration file; entries are checked only when
+    a camera is used (the file also calibrates lidars)."""
     data = read_json(path, "calibration file", scene=scene)
     names = data.get("names") if isinstance(data, dict) else None
     intrinsics = data.get("intrinsics") if isinstance(data, dict) else None
@@ -145,10 +144,13 @@ def read_calibration(path: Path, scene: str) -> dict[str, dict[str, float]]:
         raise WaiFormatError(
             f"{where(scene=scene, file=str(path))}: expected lists 'names' and 'intrinsics' of equal length"
         )
-    return {
-        str(name): {k: _number(values, k, path, scene, f"intrinsics[{i}]") for k in ("fx", "fy", "cx", "cy")}
-        for i, (name, values) in enumerate(zip(names, intrinsics, strict=True))
-    }
+    return {str(name): (i, values) for i, (name, values) in enumerate(zip(names, intrinsics, strict=True))}
+
+
+def camera_intrinsics(entry: tuple[int, Any], path: Path, scene: str) -> dict[str, float]:
+    """{fx, fy, cx, cy} of one calibration entry (skew and distortion are not used, as in the reference)."""
+    index, values = entry
+    return {k: _number(values, k, path, scene, f"intrinsics[{index}]") for k in ("fx", "fy", "cx", "cy")}
 
 
 def read_depth_npz(path: Path, *, scene: str, frame: str) -> np.ndarray:
@@ -205,17 +207,23 @@ class ParallelDomain4DConverter(Converter):
             writer.set("camera_model", "PINHOLE")
             writer.record_transform("pd_world_lfu_to_rdf", LFU_TO_RDF)
             for image in images:
+                if image.depth is None:
+                    missing.append(
+                        f"depth of {image.rgb.relative_to(base)} (no annotation '{DEPTH_ANNOTATION}')"
+                    )
+                    continue
                 gone = [p for p in (image.rgb, image.depth) if not p.is_file()]
                 if gone:
                     missing.extend(str(p.relative_to(base)) for p in gone)
                     continue
                 name = image.frame_name
-                k = intrinsics.get(image.camera)
-                if k is None:
+                entry = intrinsics.get(image.camera)
+                if entry is None:
                     raise WaiFormatError(
                         f"{where(scene=scene, frame=name, file=str(calib_file))}: no intrinsics for camera "
                         f"'{image.camera}' (has {sorted(intrinsics)})"
                     )
+                k = camera_intrinsics(entry, calib_file, scene)
                 depth = read_depth_npz(image.depth, scene=scene, frame=name)
                 if self.config.check_images:
                     size = image_size(image.rgb, scene=scene, frame=name)
@@ -235,7 +243,7 @@ class ParallelDomain4DConverter(Converter):
                     name, LFU_TO_RDF @ image.cam2world, camera=camera, image=image.rgb, depth=depth
                 )
         if missing:
-            message = f"{len(missing)} file(s) of {scene_file.name} missing, their frames left out: {', '.join(missing)}"
+            message = f"{len(missing)} file(s) of {scene_file.name} missing, their frames left out: {listed(missing)}"
             logger.warning("scene '%s': %s", scene, message)
             return SceneResult(StageState.FINISHED, message)
         return SceneResult()

@@ -195,3 +195,9 @@ def matrix_field(
             f"{where(scene=scene, frame=frame, file=str(path), field=what)}: matrix has NaN or infinite entries"
         )
     return matrix
+
+
+def listed(items: list[str], limit: int = 10) -> str:
+    """The first `limit` items joined with commas, and how many more there are (keeps process logs short)."""
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"

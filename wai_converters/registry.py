@@ -130,13 +130,13 @@ CONVERTERS: dict[str, ConverterEntry] = {
         ConverterEntry(
             "aerialmegadepth",
             "wai_converters.aerialmegadepth:AerialMegaDepthConverter",
-            "AerialMegaDepth: MegaDepth scenes with co-registered Google Earth aerial views, COLMAP-scale depth.",
+            "AerialMegaDepth: MegaDepth scenes with co-registered Google Earth aerial views, metric-scaled MVS depth.",
             raw_layout="<src>/aerial_megadepth_all.npz, <src>/aerialmegadepth_segmasks/<scene>/, <src>/<scene>/sfm_output_localization/sfm_superpoint+superglue/localized_dense_metric/{images,depths,sparse-txt}/",
-            metric=False,
+            metric=True,
             synthetic=False,
             licence="research only (Google Earth imagery, MegaDepth photos)",
             stages=("covisibility", "moge"),
-            depth="ground truth (COLMAP MVS, reconstruction units; sky from ADE20K masks zeroed)",
+            depth="ground truth (metric-scaled COLMAP MVS; ADE20K sky zeroed)",
         ),
         ConverterEntry(
             "mvs_synth",

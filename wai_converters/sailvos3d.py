@@ -3,7 +3,7 @@
 Raw layout (``--src`` holds the clip folders, e.g. ``ah_3a_ext``)::
 
     <src>/<scene>/images/<id>.bmp             RGB(A) BMP (the folder is required)
-    <src>/<scene>/camera/<id>.yaml            "K" (3x3, principal point as an offset from the image centre) and
+    <src>/<scene>/camera/<id>.yaml            YAML (or OpenCV FileStorage) "K" (3x3, principal point as an offset from the image centre) and
                                               "Rt" (3x4 world-to-camera, OpenGL camera axes: +y up, +z back)
     <src>/<scene>/depth/<id>.npy              NDC depth of the game's (RAGE) projection, (H, W) float
     <src>/<scene>/rage_matrices/<id>.npz      "P_inv": the inverse projection (row-vector convention)
@@ -40,6 +40,7 @@ from wai.stages import SceneResult, StageState
 from wai_converters.base import Converter, ConverterConfig
 from wai_converters.raw_inputs import (
     expect_shape,
+    listed,
     load_npy,
     matrix_field,
     require_dir,
@@ -63,12 +64,28 @@ class SailVos3DConfig(ConverterConfig):
     """SAIL-VOS 3D needs only ``--src``."""
 
 
+def _opencv_yaml(path: Path) -> dict[str, object]:
+    """K and Rt of a camera file written by OpenCV's FileStorage (``!!opencv-matrix`` nodes)."""
+    storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
+    try:
+        out: dict[str, object] = {}
+        for key in ("K", "Rt"):
+            node = storage.getNode(key)
+            if not node.empty():
+                matrix = node.mat()
+                out[key] = matrix.tolist() if matrix is not None else None
+        return out
+    finally:
+        storage.release()
+
+
 def read_camera_yaml(path: Path, *, scene: str, frame: str) -> tuple[np.ndarray, np.ndarray]:
     """(K (3, 3), world2cam (4, 4), OpenGL axes) from a camera yaml."""
     require_file(path, "camera file", scene=scene, frame=frame)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text()
+        data = _opencv_yaml(path) if "!!opencv-matrix" in text else yaml.safe_load(text)
+    except (yaml.YAMLError, UnicodeDecodeError, cv2.error) as exc:
         raise WaiFormatError(
             f"{where(scene=scene, frame=frame, file=str(path))}: cannot parse YAML: {exc}"
         ) from exc
@@ -220,7 +237,7 @@ class SailVos3DConverter(Converter):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         if unmatched:
-            message = f"{len(unmatched)} file(s) without their partner, left out: {', '.join(unmatched)}"
+            message = f"{len(unmatched)} file(s) without their partner, left out: {listed(unmatched)}"
             logger.warning("scene '%s': %s", scene, message)
             return SceneResult(StageState.FINISHED, message)
         return SceneResult()

@@ -32,6 +32,13 @@ def _drop_quaternion_part(raw: Path) -> None:
     path.write_text(json.dumps(data))
 
 
+def _drop_depth_annotation(raw: Path) -> None:
+    path = _scene_file(raw)
+    data = json.loads(path.read_text())
+    del data["data"][1]["datum"]["image"]["annotations"]["6"]
+    path.write_text(json.dumps(data))
+
+
 class TestParallelDomain4D(ConverterTest):
     converter = "paralleldomain4d"
     expected_scenes = SCENES
@@ -53,6 +60,12 @@ class TestParallelDomain4D(ConverterTest):
             f"camera0/{TS10}.npz",
         ),
         BadRaw("pose_too_few_rows", _drop_quaternion_part, "pose.rotation.qz"),
+        BadRaw(
+            "no_depth_annotation_left_out",
+            _drop_depth_annotation,
+            f"depth of rgb/camera0/{TS5}.png (no annotation '6')",
+            fails=False,
+        ),
         BadRaw(
             "missing_depth_left_out",
             lambda raw: (raw / SCENE / "depth" / "yaw-60" / f"{TS10}.npz").unlink(),

@@ -90,3 +90,20 @@ def test_no_common_id_fails(tmp_path: Path) -> None:
         path.rename(path.with_name("x" + path.name))
     result = run_cli(["convert", "sailvos3d", "--src", raw, "--dst", tmp_path / "wai"])
     assert result.exit_code != 0 and "no id has both" in result.output, result.output
+
+
+def test_opencv_filestorage_camera_file(tmp_path: Path) -> None:
+    """A camera file written by OpenCV (``!!opencv-matrix`` nodes) reads the same."""
+    raw = tmp_path / "raw"
+    truth = write_sailvos3d(raw)
+    path = raw / SCENE / "camera" / f"{frame_id(1)}.yaml"
+    data = yaml.safe_load(path.read_text())
+    storage = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
+    storage.write("K", np.array(data["K"]))
+    storage.write("Rt", np.array(data["Rt"]))
+    storage.release()
+    assert "!!opencv-matrix" in path.read_text()
+    result = run_cli(["convert", "sailvos3d", "--src", raw, "--dst", tmp_path / "wai"])
+    assert result.exit_code == 0, result.output
+    frame = open_scene(tmp_path / "wai" / SCENE).frames[1]
+    np.testing.assert_allclose(frame.cam2world, truth[SCENE][1].cam2world, atol=1e-6)
