@@ -110,9 +110,7 @@ def read_sky_mask(path: Path, shape: tuple[int, int], *, scene: str, frame: str)
 
 class AerialMegaDepthConverter(Converter):
     name = "aerialmegadepth"
-    description = (
-        "AerialMegaDepth: MegaDepth scenes with co-registered Google Earth aerial views, metric-scaled MVS depth."
-    )
+    description = "AerialMegaDepth: MegaDepth scenes with co-registered Google Earth aerial views, metric-scaled MVS depth."
     config_class = AerialMegaDepthConfig
 
     config: AerialMegaDepthConfig

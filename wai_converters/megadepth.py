@@ -132,15 +132,16 @@ def _subscene_images(path: Path, _mtime_ns: int, _size: int) -> dict[str, frozen
             f"{where(file=str(path), field='pairs')}: an index is out of range ({len(scenes)} scenes, "
             f"{len(images)} images)"
         )
+    # Unique (scene id, image index) pairs first: the release lists millions of pairs over far fewer images.
+    codes = np.unique(np.concatenate([table[:, 0] * len(images) + table[:, i] for i in (1, 2)]))
+    members = np.stack([codes // max(1, len(images)), codes % max(1, len(images))], axis=1)
     selected: dict[str, set[str]] = {}
-    for scene_id, im1, im2 in table:
-        key = scenes[scene_id]
-        if not isinstance(key, str):
-            continue
-        chosen = selected.setdefault(str(key), set())
-        for index in (im1, im2):
-            if isinstance(images[index], str):
-                chosen.add(str(images[index]))
+    starts = np.flatnonzero(np.diff(members[:, 0])) + 1  # np.unique sorted the rows: one run per scene id
+    for run in np.split(members, starts) if len(members) else []:
+        key = scenes[run[0, 0]]
+        if isinstance(key, str):
+            names = {str(n) for n in images[run[:, 1]].tolist() if isinstance(n, str)}
+            selected.setdefault(str(key), set()).update(names)
     return {key: frozenset(names) for key, names in selected.items()}
 
 
