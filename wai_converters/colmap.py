@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 
@@ -25,7 +25,8 @@ from wai.camera.conventions import world2cam_to_cam2world
 from wai.errors import WaiFileNotFoundError, where
 from wai.plural import plural
 from wai.stages import SceneResult
-from wai_converters.base import Converter, ConverterConfig
+from wai_converters.base import ConverterConfig
+from wai_converters.capture_converter import CaptureConverter
 from wai_converters.capture_writer import (
     Capture,
     CaptureFrame,
@@ -67,18 +68,12 @@ class ColmapConfig(ConverterConfig):
     )
 
 
-class ColmapConverter(Converter):
+class ColmapConverter(CaptureConverter):
     name = "colmap"
     description = "Any COLMAP sparse model (text or binary) with its images; dense depth maps if present."
     config_class = ColmapConfig
 
     config: ColmapConfig
-
-    def _src(self) -> Path:
-        src = self.config.src
-        if src is None or not Path(src).is_dir():
-            raise WaiFileNotFoundError(f"colmap: --src '{src}' is not a folder")
-        return Path(src).resolve()
 
     def _is_capture(self, path: Path) -> bool:
         """A capture folder: it has a model, a ``sparse/`` folder or an image folder."""
@@ -86,20 +81,9 @@ class ColmapConverter(Converter):
             return True
         return is_model_folder(path) or (path / "sparse").is_dir() or (path / self.config.images).is_dir()
 
-    def source_scenes(self) -> list[str]:
-        """`--src` itself when it is a capture, else every sub-folder (one without a model then fails, naming
-        where it looked, rather than silently dropping out)."""
-        src = self._src()
-        if self._is_capture(src):
-            return [src.name]
-        scenes = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-        if not scenes:
-            find_model(src, self.config.model)  # raises, saying where it looked
-        return scenes
-
-    def capture_dir(self, scene: str) -> Path:
-        src = self._src()
-        return src if self._is_capture(src) and scene == src.name else src / scene
+    def _no_captures(self, src: Path) -> NoReturn:
+        find_model(src, self.config.model)  # raises, saying where it looked
+        raise WaiFileNotFoundError(f"colmap: no COLMAP model in '{src}'")
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         capture = self.capture_dir(scene)

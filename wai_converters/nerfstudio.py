@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 
@@ -30,7 +30,8 @@ from wai.camera import Camera
 from wai.camera.conventions import CONVENTION_TRANSFORMS, apply_transform
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
 from wai.stages import SceneResult
-from wai_converters.base import Converter, ConverterConfig
+from wai_converters.base import ConverterConfig
+from wai_converters.capture_converter import CaptureConverter
 from wai_converters.capture_writer import (
     Capture,
     CaptureFrame,
@@ -76,38 +77,20 @@ class NerfstudioConfig(ConverterConfig):
     )
 
 
-class NerfstudioConverter(Converter):
+class NerfstudioConverter(CaptureConverter):
     name = "nerfstudio"
     description = "Any transforms.json dataset (nerfstudio, instant-ngp); depth_file_path depth if present."
     config_class = NerfstudioConfig
 
     config: NerfstudioConfig
 
-    def _src(self) -> Path:
-        src = self.config.src
-        if src is None or not Path(src).is_dir():
-            raise WaiFileNotFoundError(f"nerfstudio: --src '{src}' is not a folder")
-        return Path(src).resolve()
-
     def _is_capture(self, path: Path) -> bool:
         return (path / self.config.transforms).is_file() or (path / "images").is_dir()
 
-    def source_scenes(self) -> list[str]:
-        """`--src` itself when it is a capture, else every sub-folder (one that lacks a transforms file fails
-        with that reason rather than silently dropping out)."""
-        src = self._src()
-        if self._is_capture(src):
-            return [src.name]
-        scenes = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-        if not scenes:
-            raise WaiFileNotFoundError(
-                f"nerfstudio: no {self.config.transforms} in '{src}' or in its sub-folders"
-            )
-        return scenes
-
-    def capture_dir(self, scene: str) -> Path:
-        src = self._src()
-        return src if self._is_capture(src) and scene == src.name else src / scene
+    def _no_captures(self, src: Path) -> NoReturn:
+        raise WaiFileNotFoundError(
+            f"nerfstudio: no {self.config.transforms} in '{src}' or in its sub-folders"
+        )
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         transforms = read_transforms(self.capture_dir(scene) / self.config.transforms)
