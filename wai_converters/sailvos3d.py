@@ -55,7 +55,7 @@ SKY_VALUE = 24e-5
 #: d' = d / NDC_SCALE - NDC_OFFSET.
 NDC_SCALE = 6.0
 NDC_OFFSET = 4e-5
-#: Temporary folder (inside the scene) for the re-encoded PNGs, hard-linked into images/ and then removed.
+#: Temporary folder (inside the scene) for the re-encoded PNGs, copied into images/ atomically and then removed.
 _PNG_TMP = "_bmp_to_png"
 
 
@@ -176,7 +176,7 @@ class SailVos3DConverter(Converter):
         tmp = out_dir / _PNG_TMP
         try:
             with SceneWriter(
-                out_dir, dataset_name="sailvos3d", scale_type="metric", link_mode="hardlink"
+                out_dir, dataset_name="sailvos3d", scale_type="metric", link_mode="copy"
             ) as writer:
                 writer.set("camera_model", "PINHOLE")
                 gl2cv = None
