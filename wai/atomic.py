@@ -30,27 +30,38 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, fsync: bool = True) -> Iterator[Path]:
+def _replacing(target: Path, *, fsync_file: bool, fsync_dir: bool) -> Iterator[Path]:
+    """Yield a fresh temporary name beside `target` (keeping its suffix); on a clean exit rename it onto `target`.
+
+    Whatever the exit, no temporary survives (`lexists`: a symlink temporary may dangle, and renaming a hard link
+    onto another name of the same file leaves the temporary in place)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{TMP_MARKER}{uuid.uuid4().hex[:12]}-{target.name}")
+    try:
+        yield tmp
+        if fsync_file:
+            _fsync_file(tmp)
+        os.replace(tmp, target)
+        if fsync_dir:
+            _fsync_dir(target.parent)
+    finally:
+        if os.path.lexists(tmp):
+            tmp.unlink()
+
+
+def atomic_path(target: str | os.PathLike, fsync: bool = True) -> contextlib.AbstractContextManager[Path]:
     """Yield a temporary path beside `target`; on a clean exit rename it onto `target`, else delete it.
 
     The temporary name keeps the target's suffix, so libraries that pick a codec by suffix (OpenCV, OpenEXR) still
     work: ``depth/0001.exr`` is written as ``depth/.wai-tmp-<id>-0001.exr``.
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{TMP_MARKER}{uuid.uuid4().hex[:12]}-{target.name}")
-    try:
-        yield tmp
-        if fsync:
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        if fsync:
-            _fsync_dir(target.parent)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    return _replacing(Path(target), fsync_file=fsync, fsync_dir=fsync)
 
 
 def atomic_copy_or_link(
@@ -64,25 +75,14 @@ def atomic_copy_or_link(
     source, target = Path(source), Path(target)
     if mode not in ("copy", "symlink", "hardlink"):
         raise ValueError(f"mode must be 'copy', 'symlink' or 'hardlink', got {mode!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{TMP_MARKER}{uuid.uuid4().hex[:12]}-{target.name}")
-    try:
+    # Only a copy has new data to flush; a link's file is the source's.
+    with _replacing(target, fsync_file=fsync and mode == "copy", fsync_dir=fsync) as tmp:
         if mode == "symlink":
             tmp.symlink_to(source.resolve())
         elif mode == "hardlink":
             os.link(source, tmp)
         else:
             shutil.copyfile(source, tmp)
-            if fsync:
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        if fsync:
-            _fsync_dir(target.parent)
-    finally:
-        # lexists: a symlink temporary may dangle; rename of two hard links to one file leaves the source name
-        if os.path.lexists(tmp):
-            tmp.unlink()
     return target
 
 
