@@ -121,6 +121,20 @@ def _log_camera(rec: Any, path: str, view: ViewRecord) -> None:
         rec.log(f"{path}/scalar/{_entity(name)}", rr.Image(values.astype(np.float32)))
 
 
+def _log_view(
+    rec: Any, camera_path: str, view: ViewRecord, max_points: int, rng: np.random.Generator
+) -> None:
+    """The camera (pose, intrinsics, images) at `camera_path` and the view's coloured points under world/points."""
+    _log_camera(rec, camera_path, view)
+    points, colors = view_points(view, max_points, rng)
+    rec.log(f"world/points/{_entity(view.name)}", _rerun().Points3D(points, colors=colors, radii=-1.5))
+
+
+def _centres(views: Sequence[ViewRecord]) -> np.ndarray:
+    """(N, 3) camera centres: the translations of the cam2world poses."""
+    return np.array([np.asarray(v.cam2world)[:3, 3] for v in views])
+
+
 Edges = Sequence[tuple[int, int, float]]  # (i, j, score in [0, 1]) between view indices
 
 
@@ -144,15 +158,11 @@ def log_views(
     seed: int = 0,
 ) -> None:
     """Log a set of views (static: a multi-view sample has no time) and the covisibility `edges` between them."""
-    rr = _rerun()
     rng = np.random.default_rng(seed)
     for view in views:
-        _log_camera(rec, f"world/views/{_entity(view.name)}", view)
-        points, colors = view_points(view, max_points, rng)
-        rec.log(f"world/points/{_entity(view.name)}", rr.Points3D(points, colors=colors, radii=-1.5))
+        _log_view(rec, f"world/views/{_entity(view.name)}", view, max_points, rng)
     if edges is not None:
-        centres = np.array([np.asarray(v.cam2world)[:3, 3] for v in views])
-        _log_covisibility(rec, "world/covisibility", centres, edges)
+        _log_covisibility(rec, "world/covisibility", _centres(views), edges)
 
 
 def log_scene_sequence(
@@ -170,15 +180,13 @@ def log_scene_sequence(
     """
     rr = _rerun()
     rng = np.random.default_rng(seed)
-    centres = np.array([np.asarray(v.cam2world)[:3, 3] for v in views])
+    centres = _centres(views)
     rec.log(
         "world/trajectory", rr.LineStrips3D([centres], colors=[[200, 200, 200]], radii=0.003), static=True
     )
     for index, view in enumerate(views):
         rec.set_time(TIMELINE, sequence=index)
-        _log_camera(rec, "world/camera", view)
-        points, colors = view_points(view, max_points, rng)
-        rec.log(f"world/points/{_entity(view.name)}", rr.Points3D(points, colors=colors, radii=-1.5))
+        _log_view(rec, "world/camera", view, max_points, rng)
         if edges is not None:
             mine = [(index, j if i == index else i, s) for i, j, s in edges if index in (i, j)]
             _log_covisibility(rec, "world/covisibility", centres, mine)
