@@ -51,6 +51,19 @@ def _with_list_member(table: pa.Table, column: str, member: str | None) -> pa.Ta
     return table.filter(mask)
 
 
+def _read(
+    data: pads.Dataset,
+    expr: pc.Expression | None,
+    columns: list[str] | None,
+    list_column: str,
+    member: str | None,
+) -> pa.Table:
+    """Rows of `data` matching `expr` whose `list_column` contains `member` (if given), with only `columns`."""
+    wanted = columns if member is None or columns is None else list(dict.fromkeys([*columns, list_column]))
+    table = _with_list_member(data.to_table(filter=expr, columns=wanted), list_column, member)
+    return table.select(columns) if columns is not None else table
+
+
 class Index:
     """An opened index (see the module docstring for examples). Every query returns a `pyarrow.Table`."""
 
@@ -103,14 +116,7 @@ class Index:
             _match("camera_model", camera_model),
             where,
         )
-        wanted = (
-            columns
-            if modality is None or columns is None
-            else list(dict.fromkeys([*columns, "frame_modalities"]))
-        )
-        table = self._scenes.to_table(filter=expr, columns=wanted)
-        table = _with_list_member(table, "frame_modalities", modality)
-        return table.select(columns) if columns is not None else table
+        return _read(self._scenes, expr, columns, "frame_modalities", modality)
 
     def frames(
         self,
@@ -126,12 +132,7 @@ class Index:
         expr = _all(
             _match("dataset", dataset), _match("scene", scene), _match("camera_model", camera_model), where
         )
-        wanted = (
-            columns if modality is None or columns is None else list(dict.fromkeys([*columns, "modalities"]))
-        )
-        table = self._frames.to_table(filter=expr, columns=wanted)
-        table = _with_list_member(table, "modalities", modality)
-        return table.select(columns) if columns is not None else table
+        return _read(self._frames, expr, columns, "modalities", modality)
 
     def scene_names(self, **filters: Any) -> list[str]:
         """Names of the scenes `scenes(**filters)` returns."""

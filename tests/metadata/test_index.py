@@ -118,6 +118,8 @@ def test_index_tables_and_documented_queries(roots: dict[str, Path], tmp_path: P
     assert frames["modalities"].to_pylist()[0] == ["image", "depth"]
     assert index.frames(modality="depth").num_rows == 9 and index.frames(modality="normals").num_rows == 0
     assert index.scene_names(modality="depth") == ["s0", "courtyard", "office"]
+    only = index.frames(modality="depth", columns=["scene", "frame"])
+    assert only.column_names == ["scene", "frame"] and only.num_rows == 9
 
 
 def test_rerun_reads_only_changed_scenes(
