@@ -56,6 +56,15 @@ def require_dir(path: Path, what: str, *, scene: str) -> Path:
     return path
 
 
+def png_stems(folder: Path, what: str, *, scene: str) -> list[str]:
+    """The stems of the ``.png`` files in the folder `folder` (of `what`), in natural order; an error naming the
+    folder when it is missing or holds no ``.png``."""
+    stems = natural_sorted(p.stem for p in require_dir(folder, what, scene=scene).glob("*.png"))
+    if not stems:
+        raise WaiFormatError(f"{where(scene=scene, file=str(folder))}: no .png images")
+    return stems
+
+
 def _relocated(exc: WaiError, scene: str, frame: str | None, path: Path) -> WaiError:
     message = str(exc)
     prefix = where(scene=scene, frame=frame)

@@ -39,9 +39,8 @@ from wai_converters.raw_inputs import (
     image_size,
     invert_depth,
     load_npy,
-    natural_sorted,
     parse_numbers,
-    require_dir,
+    png_stems,
     require_file,
     subdirectories,
 )
@@ -88,11 +87,7 @@ class UnrealStereo4KConverter(Converter):
 
     def convert_scene(self, scene: str, out_dir: Path) -> None:
         raw = Path(self.config.src).absolute() / scene
-        ids = natural_sorted(
-            p.stem for p in require_dir(raw / "Image0", "left image", scene=scene).glob("*.png")
-        )
-        if not ids:
-            raise WaiFormatError(f"{where(scene=scene, file=str(raw / 'Image0'))}: no .png images")
+        ids = png_stems(raw / "Image0", "left image", scene=scene)
         with SceneWriter(
             out_dir, dataset_name="unrealstereo4k", scale_type="metric", link_mode="symlink"
         ) as writer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,16 @@ class TestUnrealStereo4K(ConverterTest):
             "pose_too_few_rows",
             lambda raw: _drop_line(raw / SCENE / "Extrinsics0" / "00000.txt"),
             "00000.txt",
+        ),
+        BadRaw(
+            "no_left_images",
+            lambda raw: [p.unlink() for p in (raw / SCENE / "Image0").glob("*.png")],
+            "Image0': no .png images",
+        ),
+        BadRaw(
+            "no_left_image_folder",
+            lambda raw: shutil.rmtree(raw / SCENE / "Image0"),
+            "missing left image folder",
         ),
     )
 
