@@ -93,3 +93,18 @@ def presets_cmd(as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(format_presets(rows))
+
+
+@click.command("plot-loss")
+@click.argument("stage_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=None, help="PNG to write (default STAGE_DIR/loss.png)."
+)
+@_one_line_errors
+def plot_loss_cmd(stage_dir: str, out: str | None) -> None:
+    """Plot a stage's training and validation loss from its log.jsonl as a PNG."""
+    from pathlib import Path
+
+    from mapa_train.train.plot import plot_losses
+
+    click.echo(plot_losses(stage_dir, out or Path(stage_dir) / "loss.png"))

@@ -104,3 +104,16 @@ def test_unknown_key_is_one_line_error() -> None:
 def test_blocked_preset_refuses_to_train() -> None:
     result = CliRunner().invoke(main, ["train", "--stage", "abl_1a_pm_conf_mask"])
     assert result.exit_code == 1 and "cannot run yet" in result.output
+
+
+def test_plot_loss_writes_a_png(tmp_path) -> None:
+    rows = [{"event": "step", "step": s, "train_loss": 10.0 / s} for s in range(1, 30)]
+    rows.append({"event": "epoch", "step": 29, "epoch": 0, "val_loss_med": 0.5})
+    (tmp_path / "log.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = CliRunner().invoke(main, ["plot-loss", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = CliRunner().invoke(main, ["plot-loss", str(empty)])
+    assert bad.exit_code == 1 and "no log.jsonl" in bad.output
