@@ -31,9 +31,10 @@ from wai.camera.conventions import world2cam_to_cam2world
 from wai.errors import WaiError, WaiFileNotFoundError, WaiFormatError, where
 from wai.plural import plural
 from wai.scene import SceneWriter
-from wai.scene.meta import FORMAT_VERSION, SCENE_META, save_scene_meta
+from wai.scene.meta import SCENE_META, save_scene_meta
 from wai.scene.writer import STANDARD_MODALITIES, ModalitySpec
 from wai_converters.base import Converter, ConverterConfig
+from wai_converters.meta_header import scene_meta_header
 from wai_converters.raw_inputs import natural_sorted, read_image, require_file
 
 SPLITS = ("train", "val")  # val.json entries override train.json ones
@@ -189,14 +190,9 @@ class MPSDConverter(Converter):
     def _write_skipped(out_dir: Path, scene: str, reason: str) -> None:
         """The reference's record of an unusable reconstruction: a finished scene with no frames and the reason."""
         meta = {
-            "scene_name": scene,
-            "dataset_name": "mpsd",
-            "version": FORMAT_VERSION,
-            "last_modified": None,
-            "shared_intrinsics": False,
-            "camera_model": "PINHOLE",
-            "camera_convention": "opencv",
-            "scale_type": "metric",
+            **scene_meta_header(
+                scene, "mpsd", camera_model="PINHOLE", scale_type="metric", shared_intrinsics=False
+            ),
             "scene_modalities": {},
             "frames": [],
             "frame_modalities": {},

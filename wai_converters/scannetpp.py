@@ -35,9 +35,10 @@ from wai.camera.conventions import CONVENTION_TRANSFORMS, opengl_to_opencv
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
 from wai.plural import plural
 from wai.scene import SCENE_META_DISTORTED, save_scene_meta
-from wai.scene.meta import FORMAT_VERSION, read_json
+from wai.scene.meta import read_json
 from wai.stages import SceneResult
 from wai_converters.base import Converter, ConverterConfig
+from wai_converters.meta_header import scene_meta_header
 
 logger = logging.getLogger(__name__)
 
@@ -202,16 +203,9 @@ class ScannetppConverter(Converter):
         transforms = read_json(transforms_path, scene=scene)
         if not isinstance(transforms, dict):
             raise WaiFormatError(f"{where(scene=scene, file=str(transforms_path))}: expected a JSON object")
-        meta: dict[str, Any] = {
-            "scene_name": scene,
-            "dataset_name": DATASET_NAME,
-            "version": FORMAT_VERSION,
-            "last_modified": None,
-            "shared_intrinsics": True,
-            "camera_model": transforms.get("camera_model"),
-            "camera_convention": "opencv",
-            "scale_type": "metric",
-        }
+        meta = scene_meta_header(
+            scene, DATASET_NAME, camera_model=transforms.get("camera_model"), scale_type="metric"
+        )
         meta.update((k, transforms[k]) for k in CAMERA_KEYS if k in transforms)
         camera = Camera.from_meta(meta, where=where(scene=scene, file=str(transforms_path)))
         image_dir, mask_dir = dslr / "resized_images", dslr / "resized_anon_masks"
