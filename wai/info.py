@@ -178,12 +178,7 @@ class DatasetInfo:
             _range_text(self.depth_min, self.depth_max),
             human_bytes(self.total_disk_bytes),
         )
-        widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
-
-        def fmt(row: tuple[str, ...]) -> str:
-            return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-
-        lines = [fmt(header), *(fmt(r) for r in rows), "  ".join("-" * w for w in widths), fmt(total)]
+        lines = table_lines(header, rows, total)
         lines.append(
             f"depth range from up to {DEPTH_SAMPLE_FRAMES} evenly spaced frames per scene (valid pixels)"
         )
@@ -197,6 +192,16 @@ class DatasetInfo:
         if self.path is not None and self.path != self.root and not self.scenes:
             return "\n".join(e.line() for e in self.errors)
         return self.table()
+
+
+def table_lines(header: tuple[str, ...], rows: list[tuple[str, ...]], total: tuple[str, ...]) -> list[str]:
+    """Left-aligned columns: the header, one line per row, a rule of dashes and the total row."""
+    widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
+    return [fmt(header), *(fmt(r) for r in rows), "  ".join("-" * w for w in widths), fmt(total)]
 
 
 def human_bytes(n: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from metadata.index.query import open_index
+from wai.info import table_lines
 
 _SCENE_COLUMNS = [
     "dataset",
@@ -98,12 +99,7 @@ class IndexInfo:
             "",
             "",
         )
-        widths = [max(len(r[i]) for r in (header, *rows, total)) for i in range(len(header))]
-
-        def fmt(row: tuple[str, ...]) -> str:
-            return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-
-        lines = [fmt(header), *(fmt(r) for r in rows), "  ".join("-" * w for w in widths), fmt(total)]
+        lines = table_lines(header, rows, total)
         lines.append(f"from the index in '{self.meta_dir}' (depth range and size: `wai info ROOT`)")
         return "\n".join(lines)
 
