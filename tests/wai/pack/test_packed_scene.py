@@ -55,6 +55,21 @@ def test_store_layout_keeps_image_bytes_and_decoded_maps(packed: tuple[Path, Pat
         2,
     )  # padded to the largest
     np.testing.assert_array_equal(mixed.storage.group["frames/depth_confidence/shape"][1], [28, 36, 2])
+    assert mixed.storage.info.frames["sensor_depth"].kind == "encoded" and not mixed.frames[1].has(
+        "sensor_depth"
+    )
+    folder = wai.open_scene(root / "mixed_000")
+    np.testing.assert_array_equal(  # load options reach the codec of an encoded modality
+        mixed.frames[2].load("sensor_depth", scale=500.0), folder.frames[2].load("sensor_depth", scale=500.0)
+    )
+    with pytest.raises(WaiFormatError, match="no entry for modality 'sensor_depth'"):
+        mixed.frames[1].load("sensor_depth")
+
+
+def test_a_file_url_of_a_scene_folder_opens_the_folder(packed: tuple[Path, Path]) -> None:
+    root, _ = packed
+    scene = wai.open_scene((root / "room_000").as_uri())
+    assert scene.storage.has_files and scene.path == root / "room_000"
 
 
 def test_scene_name_addresses_a_packed_root(packed: tuple[Path, Path]) -> None:
