@@ -330,6 +330,10 @@ def train(
             losses.append(values["loss"])
             if state.step % int(tp.print_freq) == 0 or state.step == 1:
                 lr_text = " ".join(f"lr_{k}={v:.3g}" for k, v in lrs.items())
+                if (
+                    torch.cuda.is_available()
+                ):  # the measured peak so far (the first line shows one step's need)
+                    lr_text += f" max_mem {torch.cuda.max_memory_allocated() / 2**30:.2f}GiB"
                 run_log.echo(
                     f"epoch {epoch} [{i + 1}/{iters}] step {state.step} loss {values['loss']:.4f} "
                     f"(avg {means.means()['loss']:.4f}) {lr_text}"
