@@ -102,6 +102,19 @@ def image_size(path: Path, *, scene: str, frame: str | None = None) -> tuple[int
     return read_image(path, scene=scene, frame=frame).shape[:2]
 
 
+def check_image_size(
+    path: Path, size: tuple[int, int], source: str, *, scene: str, frame: str | None = None
+) -> None:
+    """Decode the raw image (refusing a truncated one, as `image_size`) and refuse it unless it is ``size``
+    (height, width), the size that `source` (the file describing it, e.g. ``transforms.json``) states."""
+    height, width = image_size(path, scene=scene, frame=frame)
+    if (height, width) != tuple(size):
+        raise WaiFormatError(
+            f"{where(scene=scene, frame=frame, file=str(path))}: image is {width}x{height}, {source} says "
+            f"{size[1]}x{size[0]}"
+        )
+
+
 def load_npy(path: Path, what: str, *, scene: str, frame: str | None = None) -> np.ndarray:
     """A NumPy array from a raw `.npy` file (no pickles)."""
     require_file(path, what, scene=scene, frame=frame)

@@ -39,6 +39,7 @@ from wai.scene.meta import read_json
 from wai.stages import SceneResult
 from wai_converters.base import Converter, ConverterConfig
 from wai_converters.meta_header import scene_meta_header
+from wai_converters.raw_inputs import check_image_size
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ SCANNETPP_TO_NERFSTUDIO_WORLD = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0
 CAMERA_KEYS = ("fl_x", "fl_y", "cx", "cy", "h", "w", "k1", "k2", "k3", "k4", "p1", "p2")
 COLMAP_FILES = ("cameras", "images", "points3D")
 MESH = "scans/mesh_aligned_0.05.ply"
-_JPEG_END = b"\xff\xd9"
 
 
 @dataclasses.dataclass
@@ -180,20 +180,6 @@ class ScannetppConverter(Converter):
             )
         return opengl_to_opencv(matrix)
 
-    @staticmethod
-    def _check_image(path: Path, camera: Camera, loc: str) -> None:
-        """Decode once: a truncated or wrongly sized DSLR image fails here, naming the file."""
-        if path.suffix.lower() in (".jpg", ".jpeg") and not path.read_bytes().rstrip(b"\0").endswith(
-            _JPEG_END
-        ):
-            raise WaiFormatError(f"{loc}, file '{path}': JPEG has no end marker (truncated?)")
-        pixels = io.load(path, "image")
-        if pixels.shape[:2] != camera.size:
-            raise WaiFormatError(
-                f"{loc}, file '{path}': image is {pixels.shape[1]}x{pixels.shape[0]}, transforms.json says "
-                f"{camera.width}x{camera.height}"
-            )
-
     # --- scene -------------------------------------------------------------------------------------------------
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
@@ -227,7 +213,8 @@ class ScannetppConverter(Converter):
             frame: dict[str, Any] = {"frame_name": stem}
             own = {k: raw_frame[k] for k in CAMERA_KEYS if k in raw_frame}
             frame_camera = Camera.from_meta({**meta, **own}, where=loc) if own else camera
-            self._check_image(image, frame_camera, where(scene=scene, frame=stem))
+            # decode once: a truncated or wrongly sized DSLR image fails here, naming the file
+            check_image_size(image, frame_camera.size, "transforms.json", scene=scene, frame=stem)
             frame["image_distorted"] = self._link(out_dir, f"images_distorted/{stem}.jpg", image)
             frame["file_path"] = frame["image_distorted"]
             if mask is not None:

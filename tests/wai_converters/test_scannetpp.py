@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
+import cv2
 import numpy as np
 import OpenEXR
 import pytest
@@ -30,6 +31,11 @@ def _transforms(raw: Path) -> Path:
 def _truncate_image(raw: Path) -> None:
     path = _dslr(raw) / "resized_images" / "DSC01755.JPG"
     path.write_bytes(path.read_bytes()[:300])
+
+
+def _shrink_image(raw: Path) -> None:
+    path = _dslr(raw) / "resized_images" / "DSC01755.JPG"
+    cv2.imwrite(str(path), np.zeros((10, 12, 3), np.uint8))
 
 
 def _short_pose(raw: Path) -> None:
@@ -56,6 +62,7 @@ class TestScannetpp(ConverterTest):
     bad_raw = (
         BadRaw("missing transforms", lambda raw: _transforms(raw).unlink(), "transforms.json"),
         BadRaw("truncated image", _truncate_image, "DSC01755.JPG"),
+        BadRaw("image of another size", _shrink_image, "DSC01755.JPG': image is 12x10, transforms.json says"),
         BadRaw(
             "missing image",
             lambda raw: (_dslr(raw) / "resized_images" / "DSC01752.JPG").unlink(),
