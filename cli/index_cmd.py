@@ -80,7 +80,7 @@ def build(
     """Index the scenes of ROOT(s) into META/index/ (a rerun re-reads only changed scenes)."""
     if datasets and len(datasets) != len(roots):
         raise click.UsageError(
-            f"{len(roots)} ROOT(s) but {len(datasets)} --dataset name(s); give one per ROOT"
+            f"{plural(len(roots), 'ROOT')} but {plural(len(datasets), '--dataset name')}; give one per ROOT"
         )
     flags = {name: (entry.metric, entry.synthetic) for name, entry in CONVERTERS.items()}
     report = build_index(

@@ -20,6 +20,7 @@ from metadata.scene_lists import Split, read_scene_list
 from metadata.split_rules import RULES, rule_for
 from wai.atomic import atomic_write_bytes, atomic_write_text
 from wai.errors import WaiFileNotFoundError, WaiStageError
+from wai.plural import plural
 
 REPO_ID = "facebook/map-anything"
 REPO_TYPE = "dataset"
@@ -84,7 +85,7 @@ def check_layout(snapshot: Path, paths: Sequence[str]) -> dict[str, int]:
     missing = [p for p in paths if not (snapshot / p).is_file()]
     if missing:
         raise WaiFileNotFoundError(
-            f"snapshot '{snapshot}' lacks {len(missing)} of {len(paths)} expected split list(s): "
+            f"snapshot '{snapshot}' lacks {len(missing)} of {plural(len(paths), 'expected split list')}: "
             + ", ".join(missing)
         )
     return {p: len(read_scene_list(snapshot / p)) for p in paths}

@@ -47,6 +47,7 @@ def _chosen(available: list[str], scenes: Sequence[str] | None) -> list[str]:
     unknown = [s for s in scenes if s not in available]
     if unknown:
         raise WaiError(
-            f"--scenes: unknown scene(s) {', '.join(unknown)}; the source has: {', '.join(available)}"
+            f"--scenes: unknown {'scene' if len(unknown) == 1 else 'scenes'} {', '.join(unknown)}; "
+            f"the source has: {', '.join(available)}"
         )
     return list(scenes)

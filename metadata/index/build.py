@@ -118,7 +118,9 @@ def build_index(
     meta_dir = Path(meta_dir)
     names = list(datasets) if datasets is not None else [None] * len(roots)
     if len(names) != len(roots):
-        raise WaiFormatError(f"{len(roots)} root(s) but {len(names)} dataset name(s); give one per root")
+        raise WaiFormatError(
+            f"{plural(len(roots), 'root')} but {plural(len(names), 'dataset name')}; give one per root"
+        )
     report = IndexReport()
     manifest = None if rebuild else read_manifest(meta_dir)
     if manifest is not None and float(manifest["covis_threshold"]) != float(covis_threshold):

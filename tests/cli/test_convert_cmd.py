@@ -139,3 +139,12 @@ def test_converter_with_a_missing_package(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert result.output.strip().startswith(
         "Error: converter 'needs_pkg' needs the package 'package_that_is_not_"
     )
+
+
+def test_unknown_scenes_are_named_before_the_run(tmp_path: Path) -> None:
+    dst = tmp_path / "out"
+    one = invoke("convert", "synthetic", "--dst", str(dst), *SMALL, "--scenes", "room_000,nowhere")
+    assert one.exit_code == 1 and "--scenes: unknown scene nowhere; the source has: room_000, " in one.output
+    two = invoke("convert", "synthetic", "--dst", str(dst), *SMALL, "--scenes", "a,b")
+    assert two.exit_code == 1 and "--scenes: unknown scenes a, b; the source has:" in two.output
+    assert not dst.exists() or not any(dst.iterdir())

@@ -112,7 +112,7 @@ def test_missing_files_are_listed(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert (
-        "lacks 1 of 5 expected split list(s): mapanything_dataset_metadata/test/tav2_wb_scene_list_test.npy"
+        "lacks 1 of 5 expected split lists: mapanything_dataset_metadata/test/tav2_wb_scene_list_test.npy"
         in result.stderr
     )
     assert not (tmp_path / "meta").exists()  # nothing copied before the check passed

@@ -240,7 +240,7 @@ def test_cli_build_query_info(roots: dict[str, Path], tmp_path: Path) -> None:
     mismatch = runner.invoke(
         main, ["index", str(roots["eth3d"]), "--out", str(meta), "--dataset", "a", "--dataset", "b"]
     )
-    assert mismatch.exit_code != 0 and "one per ROOT" in mismatch.output
+    assert mismatch.exit_code != 0 and "1 ROOT but 2 --dataset names; give one per ROOT" in mismatch.output
 
 
 def test_threshold_change_rereads_and_new_split_lists_apply_without_rereading(
