@@ -50,8 +50,9 @@ def depth_consistency(
     scenes: str | None,
     **options: Any,
 ) -> None:
-    """Score every depth pixel of the scenes in ROOT by how many other views agree with it (stage
-    'depth_consistency_confidence'); writes <scene>/<out-path>/depth_confidence/<frame>.exr.
+    """Score every depth pixel of the scenes in ROOT by how many other views agree with it.
+
+    Stage 'depth_consistency_confidence'; writes <scene>/<out-path>/depth_confidence/<frame>.exr.
 
     The stage has one process-log name whatever the method (as the reference), so scoring a second method in
     scenes already scored needs --overwrite (which replaces only that method's maps)."""

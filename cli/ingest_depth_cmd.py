@@ -48,7 +48,7 @@ def ingest_depth(
     scenes: str | None,
     **options: Any,
 ) -> None:
-    """Store depth maps predicted elsewhere (e.g. MVSAnywhere) in every scene of ROOT as pred_depth/NAME.
+    """Store depth maps predicted elsewhere, such as MVSAnywhere's, in every scene of ROOT as pred_depth/NAME.
 
     Maps are resized (nearest) to their frame's image size when only the resolution differs; writes
     <scene>/<out-path>/depth/<frame>.exr and records the stage NAME in the process log.
