@@ -108,6 +108,8 @@ def benchmark_cmd(ctx: click.Context, **opts: Any) -> None:
         label=opts["label"],
     )
     result = run_benchmark(config)
+    if not result.is_main_process:
+        return
     click.echo(format_table(result.summary))
     click.echo(result.timings.summary())
     failed = sum(1 for r in result.rows if r.get("error"))

@@ -64,10 +64,20 @@ def pose_from_quat_trans(quat_xyzw: np.ndarray, trans: np.ndarray) -> np.ndarray
     return pose
 
 
-def _to_frame(world_to_ref: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return (
-        points @ world_to_ref[:3, :3].T.astype(np.float32) + world_to_ref[:3, 3].astype(np.float32)
-    ).astype(np.float32)
+def _stack_in_frame(views: Sequence[dict[str, Any]], key: str, world_to_ref: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) float32: every view's `key` points moved into the reference frame, written into one buffer."""
+    first = np.asarray(views[0][key])
+    out = np.empty((len(views), *first.shape), np.float32)
+    rot_t = world_to_ref[:3, :3].T.astype(np.float32)
+    trans = world_to_ref[:3, 3].astype(np.float32)
+    for i, v in enumerate(views):
+        np.matmul(np.asarray(v[key], np.float32), rot_t, out=out[i])
+        out[i] += trans
+    return out
+
+
+def _stack(views: Sequence[dict[str, Any]], key: str, dtype: type) -> np.ndarray:
+    return np.stack([np.asarray(v[key], dtype) for v in views])
 
 
 def align_set(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[str, np.ndarray]]) -> AlignedSet:
@@ -77,35 +87,33 @@ def align_set(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[str,
     gt_poses = np.stack([np.asarray(v["camera_pose"], np.float64) for v in gt_views])
     pr_poses = np.stack([pose_from_quat_trans(v["cam_quats"], v["cam_trans"]) for v in pred_views])
     gt_to_ref, pr_to_ref = invert_rigid(gt_poses[0]), invert_rigid(pr_poses[0])
-    gt_pts = np.stack([_to_frame(gt_to_ref, np.asarray(v["pts3d"], np.float32)) for v in gt_views])
-    pr_pts = np.stack([_to_frame(pr_to_ref, np.asarray(v["pts3d"], np.float32)) for v in pred_views])
+    gt_pts = _stack_in_frame(gt_views, "pts3d", gt_to_ref)
+    pr_pts = _stack_in_frame(pred_views, "pts3d", pr_to_ref)  # metric points for a model with a metric factor
     gt_poses = gt_to_ref[None] @ gt_poses
     pr_poses = pr_to_ref[None] @ pr_poses
-    gt_cam = np.stack([np.asarray(v["pts3d_cam"], np.float32) for v in gt_views])
-    pr_cam = np.stack([np.asarray(v["pts3d_cam"], np.float32) for v in pred_views])
-    valid = np.stack([np.asarray(v["valid_mask"], bool) for v in gt_views])
+    gt_cam = _stack(gt_views, "pts3d_cam", np.float32)
+    pr_cam = _stack(pred_views, "pts3d_cam", np.float32)
+    valid = _stack(gt_views, "valid_mask", bool)
 
-    pr_metric_pts = pr_pts
     factor = pred_views[0].get("metric_scaling_factor")
-    if factor is not None:
-        m = float(np.asarray(factor, np.float64).reshape(-1)[0])
-        pr_pts, pr_cam = pr_pts / np.float32(m), pr_cam / np.float32(m)
-        pr_poses = pr_poses.copy()
-        pr_poses[:, :3, 3] /= m
-
-    s_gt, s_pr = avg_dis(gt_pts, valid), avg_dis(pr_pts, valid)
-    gt_poses, pr_poses = gt_poses.copy(), pr_poses.copy()
+    m = 1.0 if factor is None else float(np.asarray(factor, np.float64).reshape(-1)[0])
+    s_gt = avg_dis(gt_pts, valid)
+    raw = avg_dis(pr_pts, valid)  # avg_dis of the metric (or raw) points
+    s_pr = max(raw / m, _EPS)  # avg_dis once the metric factor is divided out
+    total = np.float32(m * s_pr)  # metric factor and normalisation in one division
     gt_poses[:, :3, 3] /= s_gt
-    pr_poses[:, :3, 3] /= s_pr
+    pr_poses[:, :3, 3] /= m * s_pr
+    for array, scale in ((gt_pts, s_gt), (gt_cam, s_gt), (pr_pts, total), (pr_cam, total)):
+        array /= np.float32(scale)
     metric = bool(np.all([bool(v.get("is_metric_scale", False)) for v in gt_views]))
-    pr_metric = avg_dis(pr_metric_pts, valid) if metric and s_gt > _EPS and valid.any() else math.nan
+    pr_metric = raw if metric and s_gt > _EPS and valid.any() else math.nan
     return AlignedSet(
-        gt_pts=gt_pts / np.float32(s_gt),
-        pr_pts=pr_pts / np.float32(s_pr),
-        gt_pts_cam=gt_cam / np.float32(s_gt),
-        pr_pts_cam=pr_cam / np.float32(s_pr),
-        gt_rays=np.stack([np.asarray(v["ray_directions_cam"], np.float32) for v in gt_views]),
-        pr_rays=np.stack([np.asarray(v["ray_directions"], np.float32) for v in pred_views]),
+        gt_pts=gt_pts,
+        pr_pts=pr_pts,
+        gt_pts_cam=gt_cam,
+        pr_pts_cam=pr_cam,
+        gt_rays=_stack(gt_views, "ray_directions_cam", np.float32),
+        pr_rays=_stack(pred_views, "ray_directions", np.float32),
         valid=valid,
         gt_poses=gt_poses,
         pr_poses=pr_poses,

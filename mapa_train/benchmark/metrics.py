@@ -68,24 +68,34 @@ def _valid(gt: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.asarray(mask, dtype=bool) & (_norms(gt) > 0)
 
 
-def abs_rel(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float:
-    """Mean of ‖x̂−x‖/‖x‖ over M for one view; pred and gt (H, W, C), mask (H, W). Non-finite ratios count as 0."""
-    m = _valid(gt, mask)
-    if not m.any():
-        return math.nan
+def _per_view(values: np.ndarray, m: np.ndarray) -> float | np.ndarray:
+    """Mean of `values` over `m` per view (the last two axes are H, W); NaN for an empty mask."""
+    count = m.sum(axis=(-2, -1))
+    total = np.where(m, values, 0.0).sum(axis=(-2, -1), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        err = _norms(np.asarray(pred, np.float32) - np.asarray(gt, np.float32)) / _norms(gt)
+        out = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+# Each per-view metric takes one view (pred and gt (H, W, C), mask (H, W)) and returns a float, or a stack of views
+# ((V, H, W, C) and (V, H, W)) and returns the V per-view values.
+
+
+def abs_rel(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float | np.ndarray:
+    """Mean of ‖x̂−x‖/‖x‖ over M. Non-finite ratios count as 0."""
+    n_gt = _norms(gt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = _norms(np.asarray(pred, np.float32) - np.asarray(gt, np.float32)) / n_gt
     err = np.where(np.isfinite(err), err, 0.0)
-    return float(err[m].mean())
+    return _per_view(err, np.asarray(mask, bool) & (n_gt > 0))
 
 
-def thresh_inliers(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, thresh: float = 1.03) -> float:
+def thresh_inliers(
+    pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, thresh: float = 1.03
+) -> float | np.ndarray:
     """Fraction of M whose norm ratio max(‖x‖/‖x̂‖, ‖x̂‖/‖x‖) lies strictly in (0, thresh), as the reference counts.
 
     A non-finite ‖x‖/‖x̂‖ counts as thresh + 1 (an outlier) and a non-finite ‖x̂‖/‖x‖ as 0."""
-    m = _valid(gt, mask)
-    if not m.any():
-        return math.nan
     n_gt, n_pr = _norms(gt), _norms(pred)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = n_gt / n_pr
@@ -94,37 +104,35 @@ def thresh_inliers(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, thresh: f
     r2 = np.where(np.isfinite(r2), r2, 0.0)
     r = np.maximum(r1, r2)
     inlier = (r > 0) & (r < thresh)
-    return float(inlier[m].mean())
+    return _per_view(inlier, np.asarray(mask, bool) & (n_gt > 0))
 
 
-def error_inliers(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, tau: float = 0.03) -> float:
+def error_inliers(
+    pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, tau: float = 0.03
+) -> float | np.ndarray:
     """Corrected inlier ratio: the fraction of M with ‖x̂−x‖/‖x‖ < tau (direction errors count)."""
-    m = _valid(gt, mask)
-    if not m.any():
-        return math.nan
+    n_gt = _norms(gt)
     with np.errstate(divide="ignore", invalid="ignore"):
-        err = _norms(np.asarray(pred, np.float32) - np.asarray(gt, np.float32)) / _norms(gt)
-    return float((np.isfinite(err) & (err < tau))[m].mean())
+        err = _norms(np.asarray(pred, np.float32) - np.asarray(gt, np.float32)) / n_gt
+    return _per_view(np.isfinite(err) & (err < tau), np.asarray(mask, bool) & (n_gt > 0))
 
 
-def ray_dirs_err_deg(pred: np.ndarray, gt: np.ndarray) -> float:
-    """The reference's ray error of one view: mean of 2·asin(‖d̂−d‖/2) in degrees over all H×W pixels."""
+def ray_dirs_err_deg(pred: np.ndarray, gt: np.ndarray) -> float | np.ndarray:
+    """The reference's ray error: mean of 2·asin(‖d̂−d‖/2) in degrees over all H×W pixels."""
     with np.errstate(invalid="ignore"):
         chord = _norms(np.asarray(pred, np.float32) - np.asarray(gt, np.float32))
-        return float(np.degrees(2.0 * np.arcsin(chord / 2.0)).mean())
+        angle = np.degrees(2.0 * np.arcsin(chord / 2.0))
+    return _per_view(angle, np.ones(angle.shape, bool))
 
 
-def ray_dirs_err_deg_valid(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float:
+def ray_dirs_err_deg_valid(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float | np.ndarray:
     """Corrected ray error: the prediction renormalised, the chord clipped to [0, 2], the mean over `mask` only."""
-    m = np.asarray(mask, dtype=bool)
-    if not m.any():
-        return math.nan
     p = np.asarray(pred, np.float32)
     p = p / np.maximum(_norms(p), 1e-12)[..., None]
     g = np.asarray(gt, np.float32)
     g = g / np.maximum(_norms(g), 1e-12)[..., None]
     chord = np.clip(_norms(p - g), 0.0, 2.0)
-    return float(np.degrees(2.0 * np.arcsin(chord / 2.0))[m].mean())
+    return _per_view(np.degrees(2.0 * np.arcsin(chord / 2.0)), np.asarray(mask, bool))
 
 
 def _relative(poses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,31 +220,26 @@ def metric_scale_abs_rel(pred_scale: float, gt_scale: float) -> float:
 def score_set(aligned: AlignedSet) -> dict[str, float]:
     """Every metric of one aligned set: per-view metrics are the `np.mean` over its views (NaN propagates)."""
     a = aligned
-    views = range(a.valid.shape[0])
     gt_z, pr_z = a.gt_pts_cam[..., 2:3], a.pr_pts_cam[..., 2:3]
     g_centres, p_centres = a.gt_poses[:, :3, 3], a.pr_poses[:, :3, 3]
     metric = math.nan
     if np.isfinite(a.pr_metric_scale):
         metric = metric_scale_abs_rel(a.pr_metric_scale, a.gt_scale)
+
+    def views_mean(values: float | np.ndarray) -> float:
+        return float(np.mean(values))
+
     return {
         "metric_scale_abs_rel": metric,
-        "pointmaps_abs_rel": float(np.mean([abs_rel(a.pr_pts[v], a.gt_pts[v], a.valid[v]) for v in views])),
-        "pointmaps_inlier_thres_103": float(
-            np.mean([thresh_inliers(a.pr_pts[v], a.gt_pts[v], a.valid[v]) for v in views])
-        ),
+        "pointmaps_abs_rel": views_mean(abs_rel(a.pr_pts, a.gt_pts, a.valid)),
+        "pointmaps_inlier_thres_103": views_mean(thresh_inliers(a.pr_pts, a.gt_pts, a.valid)),
         "pose_ate_rmse": pose_ate_mean(g_centres, p_centres),
         "pose_auc_5": pose_auc(a.gt_poses, a.pr_poses),
-        "z_depth_abs_rel": float(np.mean([abs_rel(pr_z[v], gt_z[v], a.valid[v]) for v in views])),
-        "z_depth_inlier_thres_103": float(
-            np.mean([thresh_inliers(pr_z[v], gt_z[v], a.valid[v]) for v in views])
-        ),
-        "ray_dirs_err_deg": float(np.mean([ray_dirs_err_deg(a.pr_rays[v], a.gt_rays[v]) for v in views])),
-        "pointmaps_inlier_err_103": float(
-            np.mean([error_inliers(a.pr_pts[v], a.gt_pts[v], a.valid[v]) for v in views])
-        ),
+        "z_depth_abs_rel": views_mean(abs_rel(pr_z, gt_z, a.valid)),
+        "z_depth_inlier_thres_103": views_mean(thresh_inliers(pr_z, gt_z, a.valid)),
+        "ray_dirs_err_deg": views_mean(ray_dirs_err_deg(a.pr_rays, a.gt_rays)),
+        "pointmaps_inlier_err_103": views_mean(error_inliers(a.pr_pts, a.gt_pts, a.valid)),
         "pose_ate_true_rmse": pose_ate_rms(g_centres, p_centres),
         "pose_auc_5_signed": pose_auc(a.gt_poses, a.pr_poses, signed=True),
-        "ray_dirs_err_deg_valid": float(
-            np.mean([ray_dirs_err_deg_valid(a.pr_rays[v], a.gt_rays[v], a.valid[v]) for v in views])
-        ),
+        "ray_dirs_err_deg_valid": views_mean(ray_dirs_err_deg_valid(a.pr_rays, a.gt_rays, a.valid)),
     }

@@ -278,6 +278,7 @@ class BenchmarkResult:
     summary: dict[str, Any]
     files: list[Path]
     timings: Timings
+    is_main_process: bool = True
 
 
 def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
@@ -300,6 +301,7 @@ def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
             "views": list(config.views),
             "tasks": list(config.tasks),
             "datasets": list(config.datasets),
+            "reference_dataset_names": {d: get_benchmark_dataset(d).label for d in config.datasets},
             "sets_per_scene": config.sets_per_scene,
             "resolution": None if config.resolution is None else list(config.resolution),
             "precision": config.precision,
@@ -311,4 +313,4 @@ def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
         files.extend(sorted((out / "sets").glob("*.json")))
     runner.timings.writing += time.perf_counter() - start
     runner.timings.total += time.perf_counter() - start
-    return BenchmarkResult(rows, summary, files, runner.timings)
+    return BenchmarkResult(rows, summary, files, runner.timings, runner.state.is_main_process)
