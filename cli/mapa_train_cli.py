@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
-from cli.train_cmd import StageShortcutGroup, plot_loss_cmd, presets_cmd, train_cmd
+from cli.train_cmd import StageShortcutGroup, plot_loss_cmd, presets_cmd, submit_cmd, train_cmd
 from mapa_train.errors import MapaError
 from wai.errors import WaiError
 
@@ -134,3 +134,4 @@ main.add_command(benchmark_cmd)
 main.add_command(train_cmd)
 main.add_command(presets_cmd)
 main.add_command(plot_loss_cmd)
+main.add_command(submit_cmd)

@@ -108,3 +108,52 @@ def plot_loss_cmd(stage_dir: str, out: str | None) -> None:
     from mapa_train.train.plot import plot_losses
 
     click.echo(plot_losses(stage_dir, out or Path(stage_dir) / "loss.png"))
+
+
+@click.command(
+    "submit", context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]}
+)
+@click.option("--stage", required=True, help="Preset to run, as for `mapa-train train`.")
+@click.option("--nodes", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--gpus-per-node",
+    type=click.IntRange(min=0),
+    default=8,
+    show_default=True,
+    help="GPUs per node: one process each (0: CPU processes, see --cpu-tasks-per-node).",
+)
+@click.option("--cpu-tasks-per-node", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--cpus-per-task", type=click.IntRange(min=1), default=12, show_default=True)
+@click.option("--mem-gb", type=float, default=400.0, show_default=True, help="Memory per node.")
+@click.option(
+    "--time-min",
+    type=click.IntRange(min=1),
+    default=4320,
+    show_default=True,
+    help="Wall-clock limit; a timed-out or preempted job is requeued and resumes.",
+)
+@click.option("--partition", default=None)
+@click.option("--account", default=None)
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=29500, show_default=True)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False),
+    default="submitit_logs",
+    show_default=True,
+    help="Where submitit keeps job files and logs.",
+)
+@click.option(
+    "--local", is_flag=True, help="Run the tasks as local processes instead of submitting to SLURM."
+)
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@_one_line_errors
+def submit_cmd(stage: str, folder: str, local: bool, overrides: tuple[str, ...], **resources: Any) -> None:
+    """Submit one stage to SLURM through submitit (one task per GPU); each task sets up the rendezvous itself."""
+    from mapa_train.train.submit import SubmitOptions, submit
+
+    job = submit(
+        stage, list(overrides), SubmitOptions(**resources), folder, cluster="local" if local else "slurm"
+    )
+    click.echo(f"submitted {stage}: job {job.job_id} (logs in {folder})")
+    if local:
+        click.echo(json.dumps(job.results()))

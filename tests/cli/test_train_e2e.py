@@ -110,3 +110,40 @@ def test_train_kill_resume_and_next_stage(data_root: Path, tmp_path: Path) -> No
 
     plotted = CliRunner().invoke(main, ["plot-loss", str(stage_dir)])
     assert plotted.exit_code == 0 and (stage_dir / "loss.png").stat().st_size > 1000
+
+
+def test_submit_local_runs_two_ranks(data_root: Path, tmp_path: Path) -> None:
+    import socket
+
+    from cli.mapa_train_cli import main
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "run"
+    args = [
+        "submit",
+        "--stage",
+        "tiny_4v",
+        "--local",
+        "--gpus-per-node",
+        "0",
+        "--cpu-tasks-per-node",
+        "2",
+        "--cpus-per-task",
+        "1",
+        "--port",
+        str(port),
+        "--folder",
+        str(tmp_path / "logs"),
+        f"machine.root_data_dir={data_root}",
+        f"run.output_dir={out}",
+        "train_params.epochs=1",
+        "train_params.iters_per_epoch=2",
+        "train_params.log_with=[]",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ranks = json.loads(result.output.splitlines()[-1])
+    assert sorted(r["rank"] for r in ranks) == [0, 1] and all(r["step"] == 2 for r in ranks)
+    assert (out / "checkpoints" / "step_00000002" / "rank_1.pt").is_file()

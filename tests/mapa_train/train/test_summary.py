@@ -26,3 +26,20 @@ def test_lr_rule_and_summary_lines() -> None:
         in text
     )
     assert "tuned for 64 GPUs x ipg 36; at 8 x 18 the proportional lr would be 1.25e-05" in text
+
+
+def test_submit_rendezvous_and_resources() -> None:
+    from mapa_train.train.submit import SubmitOptions, rendezvous_environment
+
+    env = rendezvous_environment(9, 1, 16, 8, ["node-a", "node-b"], 29500)
+    assert env == {
+        "RANK": "9",
+        "LOCAL_RANK": "1",
+        "WORLD_SIZE": "16",
+        "LOCAL_WORLD_SIZE": "8",
+        "MASTER_ADDR": "node-a",
+        "MASTER_PORT": "29500",
+    }
+    params = SubmitOptions(nodes=8, gpus_per_node=8, partition="gpu").executor_parameters("4v", "slurm")
+    assert params["nodes"] == 8 and params["tasks_per_node"] == 8 and params["gpus_per_node"] == 8
+    assert params["slurm_partition"] == "gpu" and params["name"] == "mapa-4v"
