@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from metadata.index.query import open_index
 from wai.info import table_lines
+from wai.plural import plural
 
 _SCENE_COLUMNS = [
     "dataset",
@@ -92,7 +93,7 @@ class IndexInfo:
         ]
         total = (
             f"total ({len(self.scenes)})",
-            f"{len(self.datasets)} datasets",
+            plural(len(self.datasets), "dataset"),
             "",
             str(self.total_frames),
             "",

@@ -131,7 +131,7 @@ def test_index_answers_without_reading_the_root(tmp_path: Path) -> None:
     text = CliRunner().invoke(main, ["info", "--index", str(meta)])
     assert text.exit_code == 0, text.output
     total = next(line for line in text.output.splitlines() if line.startswith("total"))
-    assert total.split() == ["total", "(2)", "1", "datasets", "6"]
+    assert total.split() == ["total", "(2)", "1", "dataset", "6"]
     assert "courtyard" in text.output and f"from the index in '{meta}'" in text.output
 
 
