@@ -115,7 +115,9 @@ def _csv_column(path: Path | None, option: str, columns: tuple[str, ...]) -> lis
         header = reader.fieldnames or []
     missing = [c for c in columns if c not in header]
     if missing:
-        raise WaiFormatError(f"file '{path}': missing column(s) {missing}; header is {header}")
+        raise WaiFormatError(
+            f"file '{path}': missing {'column' if len(missing) == 1 else 'columns'} {missing}; header is {header}"
+        )
     return rows
 
 

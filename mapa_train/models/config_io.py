@@ -46,7 +46,8 @@ def config_from_dict(cls: type, data: dict[str, Any], where: str = "config") -> 
     unknown = sorted(set(data) - names)
     if unknown:
         raise MapaConfigError(
-            f"{where}: unknown field(s) {unknown} for {cls.__name__}; expected {sorted(names)}"
+            f"{where}: unknown {'field' if len(unknown) == 1 else 'fields'} {unknown} for {cls.__name__}; "
+            f"expected {sorted(names)}"
         )
     kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
     return cls(**kwargs)

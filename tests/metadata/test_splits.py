@@ -141,7 +141,7 @@ def test_dl3dv_benchmark_csv_and_mpsd_npy(tmp_path: Path) -> None:
     result = make_splits(root, "dl3dv", inputs)
     assert result.splits["val"] == ["1K_aaa", "2K_bbb"] and result.splits["train"] == ["3K_ccc"]
     (tmp_path / "bad.csv").write_text("id\n1\n")
-    with pytest.raises(WaiFormatError, match=r"bad\.csv.*missing column"):
+    with pytest.raises(WaiFormatError, match=r"bad\.csv': missing column \['hash'\]; header is \['id'\]"):
         make_splits(
             root,
             "dl3dv",
