@@ -1,8 +1,10 @@
-"""Build the model a run trains from its `model` config, and initialise it (another stage's result or a file).
+"""Build the model a run trains from its `model` config, and initialise it (another stage's result, the released
+checkpoint of an external model, DINOv2 weights, or a file).
 
 Order (the reference's, spec 4.3 steps 4 and 6): build the registry variant with the config's overrides and task,
 switch the three gradient-checkpointing flags, then load `run.init_from` (another stage's checkpoint in the same
-run folder, found by name: no manual rename) or `model.pretrained`. A resume later overrides both.
+run folder, found by name: no manual rename), else `model.official_weights` / `model.pretrained`, else
+`model.dinov2_init`. A resume later overrides all of them.
 """
 
 from __future__ import annotations
@@ -51,9 +53,17 @@ def build_run_model(cfg: DictConfig) -> tuple[nn.Module, list[str]]:
     )
     notes = []
     source = init_source(cfg)
+    dino = cfg.model.dinov2_init
+    if source is None and not cfg.model.pretrained and (dino.encoder or dino.info_sharing):
+        notes.extend(dinov2_init(model, dino))
     if source is not None:
         ckpt.load_model_strict(model, ckpt.read_model_weights(source), source)
         notes.append(f"initialised from stage {cfg.run.init_from.stage}: {source}")
+    elif cfg.model.official_weights:
+        from mapa_train.models.pretrained import load_official_checkpoint
+
+        report = load_official_checkpoint(model, cfg.model.pretrained or None)
+        notes.append(f"initialised from the released {cfg.model.name} checkpoint: {report.summary()}")
     elif cfg.model.pretrained:
         from mapa_train.models.weights import load_state_dict_with_report, read_checkpoint
 
@@ -65,3 +75,19 @@ def build_run_model(cfg: DictConfig) -> tuple[nn.Module, list[str]]:
         report = load_state_dict_with_report(model, state, strict=False, source=str(path))
         notes.append(f"initialised from {path} (non-strict): {report.summary()}")
     return model, notes
+
+
+def dinov2_init(model: nn.Module, dino: DictConfig) -> list[str]:
+    """Fill a MapAnything's encoder (and, for V1.1, its multi-view transformer) from DINOv2 weights."""
+    from mapa_train.models.pretrained import init_encoder_from_dinov2, init_info_sharing_from_dinov2
+
+    if not hasattr(model, "info_sharing") or not hasattr(model.encoder, "model"):
+        raise MapaConfigError(f"model.dinov2_init applies to MapAnything models, not {type(model).__name__}")
+    notes = []
+    if dino.encoder:
+        report = init_encoder_from_dinov2(model.encoder.model, dino.path, str(dino.name))
+        notes.append(f"encoder from DINOv2 {dino.name}: {report.summary()}")
+    if dino.info_sharing:
+        report = init_info_sharing_from_dinov2(model.info_sharing, dino.path, str(dino.name))
+        notes.append(f"multi-view transformer from DINOv2 {dino.name} blocks 24..: {report.summary()}")
+    return notes

@@ -105,3 +105,23 @@ def test_outputs_of_a_run(tmp_path) -> None:
     assert names == ["best", "final", "step_00000006"]
     meta = json.loads((out / "checkpoints" / "step_00000006" / "meta.json").read_text())
     assert meta["keep"] is True and meta["epoch"] == 1 and meta["position"] == 0
+
+
+def test_dinov2_init_and_official_weights_are_wired(tmp_path) -> None:
+    from mapa_train.errors import MapaWeightsNotFoundError
+    from mapa_train.models.registry import build_model
+    from mapa_train.train.model_setup import build_run_model
+
+    torch.manual_seed(1)
+    donor = build_model("mapanything_tiny").encoder.model.state_dict()  # torch-hub DINOv2 key names
+    donor = {k: v for k, v in donor.items()}
+    donor["norm.weight"], donor["norm.bias"] = torch.ones(64), torch.zeros(64)
+    path = tmp_path / "dinov2_tiny.pth"
+    torch.save(donor, path)
+    cfg = cfg_for(tmp_path, extra=["model.dinov2_init.encoder=true", f"model.dinov2_init.path={path}"])
+    model, notes = build_run_model(cfg)
+    assert notes and notes[0].startswith("encoder from DINOv2")
+    for key, value in model.encoder.model.state_dict().items():
+        assert torch.equal(value, donor[key]), key
+    with pytest.raises(MapaWeightsNotFoundError, match="facebook/VGGT-1B"):
+        build_run_model(compose("vggt_finetune", ["model=vggt_tiny", "model.official_weights=true"]))
