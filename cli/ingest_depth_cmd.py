@@ -9,9 +9,9 @@ import click
 
 from cli.errors import report_wai_errors
 from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
+from wai.predicted_depth import pred_depth_stage
 from wai.stages import run_stage
 from wai_converters.stages.ingest_depth import IngestedDepth
-from wai_converters.stages.pred_depth import pred_depth_stage
 
 
 @click.command(name="ingest-depth")

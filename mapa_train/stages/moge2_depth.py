@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from mapa_train.stages.moge2 import METHOD, OUT_PATH, MoGe2StageConfig, _check_config, predict_frames
+from wai.predicted_depth import DepthPredictor
 from wai.scene import Frame, Scene
-from wai_converters.stages.pred_depth import DepthPredictor
 
 
 @dataclasses.dataclass(frozen=True)

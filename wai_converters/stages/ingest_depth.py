@@ -24,9 +24,9 @@ import numpy as np
 
 from wai import io
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
+from wai.predicted_depth import DepthPredictor
 from wai.scene import Frame, Scene
 from wai_converters.pfm import read_pfm
-from wai_converters.stages.pred_depth import DepthPredictor
 
 SUFFIXES = (".exr", ".png", ".npy", ".pfm")
 PNG_DEFAULT_SCALE = 1e-3

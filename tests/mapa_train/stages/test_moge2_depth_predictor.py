@@ -12,8 +12,8 @@ import wai
 from mapa_train.stages.moge2 import MoGe2StageConfig, moge2_stage
 from mapa_train.stages.moge2_depth import MoGe2DepthPredictor
 from tests.mapa_train.stages.test_moge2_stage import FRAMES, converted, weights  # noqa: F401  (fixtures)
+from wai.predicted_depth import pred_depth_stage
 from wai.stages import ProcessLog, run_stage
-from wai_converters.stages.pred_depth import pred_depth_stage
 
 
 @pytest.fixture
