@@ -169,6 +169,23 @@ def validate(accelerator, model, loaders: dict[str, Any], loss_fn: LossFn, train
     return results
 
 
+def dump_batch(
+    output_dir: Path, rank: int, views: list[dict[str, Any]], out: dict[str, Any], state, i: int
+) -> Path:
+    """Save this rank's batch (tensors on the CPU) and loss terms before an unstable run stops, for inspection."""
+    folder = output_dir / "unstable"
+    folder.mkdir(parents=True, exist_ok=True)
+    cpu_views = [
+        {k: (v.detach().cpu() if torch.is_tensor(v) else v) for k, v in view.items()} for view in views
+    ]
+    path = folder / f"rank_{rank}.pt"
+    values = {k: as_float(v) for k, v in out.items() if not k.startswith("_")}
+    torch.save(
+        {"views": cpu_views, "loss": values, "step": state.step, "epoch": state.epoch, "iteration": i}, path
+    )
+    return path
+
+
 def _instability(accelerator, loss: torch.Tensor, train_params) -> bool:
     """True on every rank when any rank's loss is non-finite or above max_loss_value (one all-reduce)."""
     value = loss.detach().float()
@@ -302,9 +319,11 @@ def train(
                         skipped_steps=state.skipped_steps,
                     )
                     if tp.instability_policy == "stop" or state.skipped_steps > int(tp.max_skipped_steps):
+                        dump_batch(output_dir, rank, views, out, state, i)
                         raise MapaTrainingError(
                             f"{output_dir}: stopping at step {state.step} (epoch {epoch}, iteration {i}): unstable "
-                            f"loss with instability_policy={tp.instability_policy}, {state.skipped_steps} skipped"
+                            f"loss with instability_policy={tp.instability_policy}, {state.skipped_steps} skipped; "
+                            f"each rank's batch is in {output_dir / 'unstable'}"
                         )
                     optimizer.zero_grad()
                     state.position = i + 1

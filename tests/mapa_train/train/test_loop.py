@@ -93,6 +93,8 @@ def test_unstable_loss_stops_with_policy_stop(tmp_path) -> None:
     cfg = cfg_for(tmp_path, extra=["train_params.epochs=1", "train_params.instability_policy=stop"])
     with pytest.raises(MapaTrainingError, match="unstable loss with instability_policy=stop"):
         train(cfg, exploding_parts)
+    dumped = torch.load(tmp_path / "tiny" / "tiny_4v" / "unstable" / "rank_0.pt", weights_only=True)
+    assert dumped["iteration"] == 2 and dumped["views"][0]["img"].shape[1:] == (3, 42, 56)
 
 
 def test_outputs_of_a_run(tmp_path) -> None:
