@@ -130,7 +130,7 @@ class AerialMegaDepthConverter(Converter):
         if not names:
             return SceneResult(StageState.SKIPPED, f"{SELECTION_FILE} lists no image of scene '{scene}'")
         dense = self._src() / scene / DENSE_DIR
-        model = read_model(dense / "sparse-txt")
+        model = read_model(dense / "sparse-txt", points=False)
         cameras_file = model.path / "cameras.txt"
         images_file = model.path / "images.txt"
         by_name = {image.name: image for image in model.images}

@@ -96,8 +96,12 @@ def camera_from_colmap(model_name: str, width: int, height: int, params: np.ndar
     return Camera(model, width, height, dict(zip(names, values, strict=True)))
 
 
-def read_model(path: Path) -> ColmapModel:
-    """Read the sparse model in folder `path` (text or binary) with pycolmap."""
+def read_model(path: Path, *, points: bool = True) -> ColmapModel:
+    """Read the sparse model in folder `path` (text or binary) with pycolmap.
+
+    ``points=False`` leaves a ``points3D`` file unread (for converters that use only cameras and poses, as the
+    reference's MegaDepth and AerialMegaDepth do: its size and consistency then do not matter).
+    """
     try:
         import pycolmap
     except ImportError as exc:
@@ -106,7 +110,7 @@ def read_model(path: Path) -> ColmapModel:
         raise WaiFileNotFoundError(f"COLMAP model '{path}': {_missing_files(path)}")
     _check_text_files(path)
     try:
-        if any((path / f"points3D{ext}").is_file() for ext in (".txt", ".bin")):
+        if points and any((path / f"points3D{ext}").is_file() for ext in (".txt", ".bin")):
             recon = pycolmap.Reconstruction(str(path))
         else:
             recon = _read_without_points(pycolmap, path)

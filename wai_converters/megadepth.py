@@ -205,7 +205,7 @@ class MegaDepthConverter(Converter):
         if not names:
             return SceneResult(StageState.SKIPPED, f"no pair of {PAIRS_FILE} is in subscene '{key}'")
         model_dir = base / "sparse" / "manhattan" / k
-        model = read_model(model_dir)
+        model = read_model(model_dir, points=False)
         by_name = {image.name: image for image in model.images}
         images_file = model_dir / "images.txt"
         dense = base / f"{DENSE_PREFIX}{k}"

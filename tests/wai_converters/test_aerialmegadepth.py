@@ -101,3 +101,15 @@ def test_scene_not_in_frame_list_is_skipped(tmp_path: Path) -> None:
     result = run_cli(["convert", "aerialmegadepth", "--src", raw, "--dst", tmp_path / "wai"])
     assert result.exit_code == 0, result.output
     assert "2 done, 1 skipped, 0 failed" in result.output and "0777" in result.output, result.output
+
+
+def test_points3d_is_not_read(tmp_path: Path) -> None:
+    """The reference never reads points3D.txt: a track naming an image the model lacks must not fail the scene."""
+    raw = tmp_path / "raw"
+    write_aerialmegadepth(raw)
+    (raw / BASE / "sparse-txt" / "points3D.txt").write_text(
+        "# 3D point list with one line of data per point:\n1 0.5 0.25 4.0 200 10 10 0.7 99 0 1 0\n"
+    )
+    result = run_cli(["convert", "aerialmegadepth", "--src", raw, "--dst", tmp_path / "wai"])
+    assert result.exit_code == 0, result.output
+    assert len(open_scene(tmp_path / "wai" / SCENE).frames) == SCENES[SCENE]

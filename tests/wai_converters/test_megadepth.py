@@ -104,3 +104,15 @@ def test_selected_image_without_pose_fails(tmp_path: Path) -> None:
     path.write_text("\n".join(lines[:4] + [ln for i in keep for ln in lines[i : i + 2]]) + "\n")
     result = run_cli(["convert", "megadepth", "--src", raw, "--dst", tmp_path / "wai"])
     assert result.exit_code != 0 and image_name(0, 2) in result.output and "images.txt" in result.output
+
+
+def test_points3d_is_not_read(tmp_path: Path) -> None:
+    """The reference reads only cameras.txt and images.txt: a points3D.txt whose track names an image the model
+    lacks must not fail the subscene."""
+    raw = tmp_path / "raw"
+    write_megadepth(raw)
+    (raw / MODEL / "points3D.txt").write_text(
+        "# 3D point list with one line of data per point:\n1 0.5 0.25 4.0 200 10 10 0.7 99 0 1 0\n"
+    )
+    result = run_cli(["convert", "megadepth", "--src", raw, "--dst", tmp_path / "wai"])
+    assert result.exit_code == 0 and "2 done, 0 skipped, 0 failed" in result.output, result.output
