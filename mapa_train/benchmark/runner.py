@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,7 +62,8 @@ class BenchmarkConfig:
 
 @dataclasses.dataclass
 class Timings:
-    """Seconds spent in each part of a run (this process)."""
+    """Seconds of one process's run. Loading and metrics run in threads beside the forward passes, so their sums are
+    work done, not time added; the overhead is the run's wall time outside the forward passes."""
 
     sampling: float = 0.0
     loading: float = 0.0
@@ -72,15 +74,16 @@ class Timings:
 
     @property
     def overhead(self) -> float:
-        return self.sampling + self.loading + self.metrics + self.writing
+        return max(self.total - self.forward, 0.0)
 
     def summary(self) -> str:
         share = 100.0 * self.overhead / self.forward if self.forward > 0 else float("nan")
         run = 100.0 * self.overhead / self.total if self.total > 0 else float("nan")
         return (
-            f"model forward {self.forward:.2f} s; benchmark overhead {self.overhead:.2f} s "
-            f"(sampling {self.sampling:.2f}, loading {self.loading:.2f}, metrics {self.metrics:.2f}, "
-            f"writing {self.writing:.2f}) = {share:.1f}% of the forward time, {run:.1f}% of the run ({self.total:.2f} s)"
+            f"model forward {self.forward:.2f} s; benchmark overhead {self.overhead:.2f} s = {share:.1f}% of the "
+            f"forward time, {run:.1f}% of the run ({self.total:.2f} s); work beside the forward passes: sampling "
+            f"{self.sampling:.2f} s, loading {self.loading:.2f} s, metrics {self.metrics:.2f} s, writing "
+            f"{self.writing:.2f} s"
         )
 
 
@@ -211,22 +214,25 @@ class BenchmarkRunner:
         self.timings.sampling += time.perf_counter() - start
         return sets
 
-    def _run_batch(self, reader: SceneReader, batch: list[BenchmarkSet], task: str, resolution) -> list[dict]:
+    def _load(
+        self, reader: SceneReader, batch: list[BenchmarkSet], resolution: tuple[int, int]
+    ) -> tuple[list[tuple[BenchmarkSet, list[dict[str, Any]]]], list[tuple[BenchmarkSet, str]]]:
+        """(loaded sets with their views, failed sets with the reason); runs in the loader thread."""
         start = time.perf_counter()
-        loaded: list[tuple[BenchmarkSet, list[dict[str, Any]]]] = []
-        rows = []
+        loaded, failed = [], []
         for s in batch:
             try:
                 loaded.append((s, reader.views(s, resolution, self.data_norm_type)))
             except MapaDataError as exc:
                 log.error("set %s: %s", s.key, exc)
-                rows.append(
-                    _row(self.label, task, s, float("nan"), str(exc))
-                    | dict.fromkeys(ALL_METRICS, float("nan"))
-                )
+                failed.append((s, str(exc)))
         self.timings.loading += time.perf_counter() - start
-        if not loaded:
-            return rows
+        return loaded, failed
+
+    def _forward_batch(
+        self, loaded: list[tuple[BenchmarkSet, list[dict[str, Any]]]], task: str
+    ) -> tuple[list[list[dict[str, np.ndarray]]], float]:
+        """Per set, the per-view numpy predictions of one forward pass, and its seconds."""
         torch.manual_seed(self.config.seed + loaded[0][0].set_idx)
         views = model_inputs([v for _, v in loaded], task, self.device)
         start = time.perf_counter()
@@ -236,11 +242,40 @@ class BenchmarkRunner:
             torch.cuda.synchronize(self.device)
         elapsed = time.perf_counter() - start
         self.timings.forward += elapsed
+        return [_prediction_of(outputs, b) for b in range(len(loaded))], elapsed
+
+    def _score(self, loaded, predictions, task: str, elapsed: float) -> list[dict[str, Any]]:
+        """The rows of one forward pass; runs in the scoring thread."""
         start = time.perf_counter()
-        for b, (s, gt_views) in enumerate(loaded):
-            scores = score_set(align_set(gt_views, _prediction_of(outputs, b)))
+        rows = []
+        for (s, gt_views), pred in zip(loaded, predictions, strict=True):
+            scores = score_set(align_set(gt_views, pred))
             rows.append(_row(self.label, task, s, elapsed / len(loaded), None) | scores)
         self.timings.metrics += time.perf_counter() - start
+        return rows
+
+    def _run_batches(self, reader: SceneReader, batches: list[list[BenchmarkSet]], resolution) -> list[dict]:
+        """Every task on every batch. Loading the next batch and scoring the last one run in two threads beside the
+        forward passes (numpy and torch release the GIL), so on an accelerator they hide behind the model."""
+        rows: list[dict[str, Any]] = []
+        if not batches:
+            return rows
+        with ThreadPoolExecutor(1) as loader, ThreadPoolExecutor(1) as scorer:
+            pending = loader.submit(self._load, reader, batches[0], resolution)
+            scored = []
+            for k in range(len(batches)):
+                loaded, failed = pending.result()
+                if k + 1 < len(batches):
+                    pending = loader.submit(self._load, reader, batches[k + 1], resolution)
+                for task in self.config.tasks:
+                    for s, reason in failed:
+                        nan_row = _row(self.label, task, s, float("nan"), reason)
+                        rows.append(nan_row | dict.fromkeys(ALL_METRICS, float("nan")))
+                    if loaded:
+                        predictions, elapsed = self._forward_batch(loaded, task)
+                        scored.append(scorer.submit(self._score, loaded, predictions, task, elapsed))
+            for future in scored:
+                rows.extend(future.result())
         return rows
 
     def run(self) -> list[dict[str, Any]]:
@@ -258,11 +293,12 @@ class BenchmarkRunner:
             for num_views in cfg.views:
                 sets = self._sets(reader, scenes, num_views)
                 batches = [sets[i : i + cfg.batch_size] for i in range(0, len(sets), cfg.batch_size)]
-                mine = batches[self.state.process_index :: self.state.num_processes]
-                for task in cfg.tasks:
-                    for batch in mine:
-                        rows.extend(self._run_batch(reader, batch, task, resolution))
-                    log.info("%s %s %dv: %d sets", self.label, name, num_views, len(sets))
+                rows.extend(
+                    self._run_batches(
+                        reader, batches[self.state.process_index :: self.state.num_processes], resolution
+                    )
+                )
+                log.info("%s %s %dv: %d sets", self.label, name, num_views, len(sets))
         if self.state.num_processes > 1:
             rows = gather_object(rows)
         rows.sort(key=lambda r: (r["task"], r["dataset"], r["views"], r["set"]))

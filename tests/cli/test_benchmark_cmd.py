@@ -188,3 +188,35 @@ def test_converted_eth3d_scannetpp_tav2_fixtures(tmp_path):
     result = CliRunner().invoke(mapa_main, ["benchmark", "plot", str(out), "--out", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "p" / "pose_auc_5.png").is_file()
+
+
+def test_unreadable_sets_are_reported_not_replaced(bench_root, tmp_path):
+    """ETH3D's rule: non-finite depth fails the set. The set stays in the results with its reason; no other scene
+    takes its place."""
+    import shutil
+
+    from wai import io
+
+    root, meta = bench_root
+    scene = sorted(np.load(meta / "test" / "synthetic_scene_list_test.npy", allow_pickle=True))[0]
+    data = tmp_path / "data"
+    shutil.copytree(root / "synthetic" / scene, data / "eth3d" / scene)
+    frames = json.loads((data / "eth3d" / scene / "scene_meta.json").read_text())["frames"]
+    for frame in frames:
+        path = data / "eth3d" / scene / frame["depth"]
+        depth = io.load(path, "depth")
+        depth[0, 0] = np.nan
+        io.store(path, depth, "scalar")  # the depth codec refuses NaN: write the raw float EXR
+    out = tmp_path / "out"
+    args = ["benchmark", "--model", "pi3_tiny", "--data", str(data), "--datasets", "eth3d", "--views", "2"]
+    args += ["--sets-per-scene", "2", "--resolution", "56x42", "--out", str(out)]
+    result = CliRunner().invoke(mapa_main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "2 set(s) failed to load" in result.output
+    rows = pq.read_table(out / "rows.parquet").to_pylist()
+    assert [r["scene"] for r in rows] == [scene, scene]
+    assert all("NaN or infinite" in r["error"] and scene in r["error"] for r in rows)
+    assert all(math.isnan(r["pointmaps_abs_rel"]) for r in rows)
+    summary = json.loads((out / "per_dataset_results.json").read_text())["results"]["pi3_tiny"]
+    assert summary["images_only"]["2"]["eth3d"]["failed"] == 2
+    assert summary["images_only"]["2"]["eth3d"]["pointmaps_abs_rel"] is None  # NaN is written as null
