@@ -135,3 +135,7 @@ main.add_command(train_cmd)
 main.add_command(presets_cmd)
 main.add_command(plot_loss_cmd)
 main.add_command(submit_cmd)
+
+from cli.profile_data_cmd import profile_data_cmd  # noqa: E402  (it uses reports_errors, defined above)
+
+main.add_command(profile_data_cmd)

@@ -1,8 +1,8 @@
 """Colour augmentation and image normalisation in numpy and cv2 (training spec 1.6), without torchvision.
 
-The operations follow torchvision's definitions on float images in [0, 1]: brightness scales, contrast blends with
-the mean grey level, saturation blends with the per-pixel grey, hue rotates the HSV hue; the four run in a random
-order, as torchvision's ColorJitter does. Random draws come from the numpy Generator passed in (the sample's own),
+The operations follow torchvision's definitions on PIL images, which the reference augments: brightness scales,
+contrast blends with the rounded mean grey level, saturation blends with the per-pixel grey, hue rotates the 8-bit
+HSV hue; all on 8-bit pixels, the four in a random order, as torchvision's ColorJitter does. Random draws come from the numpy Generator passed in (the sample's own),
 so a seeded sample is reproducible; the reference draws them from torch's global RNG.
 """
 
@@ -14,8 +14,6 @@ import cv2
 import numpy as np
 
 from mapa_train.errors import MapaUnknownNameError
-
-_GREY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,29 +70,40 @@ def check_normalization(name: str) -> None:
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
-    return img @ _GREY
+    """(H, W) uint8 luma, as PIL's ``convert("L")`` (0.299, 0.587, 0.114)."""
+    return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
 
 
 def _adjust_hue(img: np.ndarray, shift: float) -> np.ndarray:
-    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)  # float input: H in degrees [0, 360)
-    hsv[..., 0] = np.mod(hsv[..., 0] + shift * 360.0, 360.0)
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    """Rotate the 8-bit HSV hue by ``int(shift * 255)`` steps, wrapping round, as torchvision does on PIL images."""
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL)
+    lut = ((np.arange(256) + int(shift * 255)) % 256).astype(np.uint8)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], lut)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
 def _jitter(img: np.ndarray, aug: ColorAugment, rng: np.random.Generator) -> np.ndarray:
     for op in rng.permutation(4):
         if op == 0 and aug.brightness:
             factor = rng.uniform(max(0.0, 1 - aug.brightness), 1 + aug.brightness)
-            img = np.clip(img * np.float32(factor), 0, 1)
+            img = cv2.convertScaleAbs(img, alpha=float(factor))
         elif op == 1 and aug.contrast:
-            factor = np.float32(rng.uniform(max(0.0, 1 - aug.contrast), 1 + aug.contrast))
-            img = np.clip(factor * img + (1 - factor) * np.float32(_grey(img).mean()), 0, 1)
+            factor = float(rng.uniform(max(0.0, 1 - aug.contrast), 1 + aug.contrast))
+            mean = int(_grey(img).mean() + 0.5)
+            img = cv2.addWeighted(img, factor, img, 0.0, (1 - factor) * mean)
         elif op == 2 and aug.saturation:
-            factor = np.float32(rng.uniform(max(0.0, 1 - aug.saturation), 1 + aug.saturation))
-            img = np.clip(factor * img + (1 - factor) * _grey(img)[..., None], 0, 1)
+            factor = float(rng.uniform(max(0.0, 1 - aug.saturation), 1 + aug.saturation))
+            grey = cv2.cvtColor(_grey(img), cv2.COLOR_GRAY2RGB)
+            img = cv2.addWeighted(img, factor, grey, 1 - factor, 0.0)
         elif op == 3 and aug.hue:
             img = _adjust_hue(img, float(rng.uniform(-aug.hue, aug.hue)))
-    return img.astype(np.float32, copy=False)
+    return img
+
+
+def _normalization_luts(norm: str) -> np.ndarray:
+    mean, std = NORMALIZATIONS[norm]
+    levels = np.arange(256, dtype=np.float64) / 255.0
+    return np.stack([(levels - m) / s for m, s in zip(mean, std, strict=True)]).astype(np.float32)
 
 
 def augment_and_normalize(
@@ -102,18 +111,23 @@ def augment_and_normalize(
 ) -> np.ndarray:
     """(3, H, W) float32 from an (H, W, 3) uint8 RGB image: augmented, then normalised by `norm`.
 
-    Draws from `rng` only for the steps `aug` enables, in a fixed order (jitter, grayscale, blur).
+    The augmentation works on 8-bit pixels, as the reference's (torchvision on PIL images), so every step rounds
+    and saturates to 0..255. Draws from `rng` only for the steps `aug` enables, in a fixed order (jitter,
+    grayscale, blur).
     """
-    img = image.astype(np.float32) * np.float32(1 / 255)
+    img = np.ascontiguousarray(image)
     if aug.jitter_p > 0 and rng.random() < aug.jitter_p:
         img = _jitter(img, aug, rng)
     if aug.grayscale_p > 0 and rng.random() < aug.grayscale_p:
-        img = np.repeat(_grey(img)[..., None], 3, axis=2)
+        img = cv2.cvtColor(_grey(img), cv2.COLOR_GRAY2RGB)
     if aug.blur_p > 0 and rng.random() < aug.blur_p:
         sigma = float(rng.uniform(*aug.blur_sigma))
         k = aug.blur_kernel
         img = cv2.GaussianBlur(img, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
-    mean, std = NORMALIZATIONS[norm]
-    if norm != "identity":
-        img = (img - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(img.transpose(2, 0, 1))
+    luts = _NORM_LUTS.get(norm)
+    if luts is None:
+        luts = _NORM_LUTS[norm] = _normalization_luts(norm)
+    return np.stack([luts[c][img[..., c]] for c in range(3)])
+
+
+_NORM_LUTS: dict[str, np.ndarray] = {}

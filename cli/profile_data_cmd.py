@@ -1,0 +1,83 @@
+"""`mapa-train profile-data`: the training loader's views/s per worker count against the bare decode (the floor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.mapa_train_cli import reports_errors
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise click.BadParameter(f"expected non-negative integers, got {text!r}")
+    return values
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WxH (e.g. 518x392), got {text!r}") from None
+    if w < 1 or h < 1:
+        raise click.BadParameter(f"sizes must be positive, got {text!r}")
+    return w, h
+
+
+@click.command("profile-data")
+@click.argument("root", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--dataset", default="generic", show_default=True, help="Dataset row that reads the scenes.")
+@click.option("--views", type=click.IntRange(min=1), default=4, show_default=True, help="Views per set.")
+@click.option("--workers", default="0,1,2", show_default=True, help="Loader worker counts to time.")
+@click.option("--resolution", default="518x392", show_default=True, help="Target WxH.")
+@click.option("--samples", type=click.IntRange(min=2), default=32, show_default=True, help="Sets per timing.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=2, show_default=True, help="Sets per batch."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@reports_errors
+def profile_data_cmd(
+    root: Path,
+    dataset: str,
+    views: int,
+    workers: str,
+    resolution: str,
+    samples: int,
+    batch_size: int,
+    as_json: bool,
+) -> None:
+    """Time the training loader (views/s with 0, 1, 2 workers) against the bare decode of the same files."""
+    import json
+
+    from mapa_train.data.profile import profile_data
+
+    worker_counts = _int_list(workers)
+    size = _resolution(resolution)
+    if samples <= batch_size:
+        raise click.BadParameter("--samples must exceed --batch-size (the first batch is not timed)")
+    result = profile_data(
+        root,
+        dataset=dataset,
+        num_views=views,
+        resolution=size,
+        workers=worker_counts,
+        samples=samples,
+        batch_size=batch_size,
+    )
+    if as_json:
+        payload = {
+            "views": result.views,
+            "resolution": list(result.resolution),
+            "samples": result.samples,
+            "floor_views_per_s": result.floor,
+            "loader_views_per_s": {str(k): v for k, v in result.loader.items()},
+            "ratio": {str(k): v for k, v in result.ratios().items()},
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo("\n".join(result.lines()))
