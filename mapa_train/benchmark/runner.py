@@ -12,8 +12,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,12 +58,15 @@ class BenchmarkConfig:
     seed: int = 0
     label: str | None = None
     """Name of the model in results and plots (default: the model name or folder name)."""
+    overlap: bool | None = None
+    """Load and score in threads beside the forward passes; None: only when the model is on an accelerator (on a
+    CPU the threads would take the model's cores)."""
 
 
 @dataclasses.dataclass
 class Timings:
-    """Seconds of one process's run. Loading and metrics run in threads beside the forward passes, so their sums are
-    work done, not time added; the overhead is the run's wall time outside the forward passes."""
+    """Seconds of one process's run. The overhead is the run's wall time outside the forward passes; with overlap,
+    loading and metrics run beside the forward passes, so their sums are work done rather than time added."""
 
     sampling: float = 0.0
     loading: float = 0.0
@@ -81,10 +84,31 @@ class Timings:
         run = 100.0 * self.overhead / self.total if self.total > 0 else float("nan")
         return (
             f"model forward {self.forward:.2f} s; benchmark overhead {self.overhead:.2f} s = {share:.1f}% of the "
-            f"forward time, {run:.1f}% of the run ({self.total:.2f} s); work beside the forward passes: sampling "
+            f"forward time, {run:.1f}% of the run ({self.total:.2f} s); sampling "
             f"{self.sampling:.2f} s, loading {self.loading:.2f} s, metrics {self.metrics:.2f} s, writing "
             f"{self.writing:.2f} s"
         )
+
+
+class InlineExecutor:
+    """The `ThreadPoolExecutor` interface, running each call at once in the caller's thread."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        del max_workers
+
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # delivered by future.result(), as a thread pool would
+            future.set_exception(exc)
+        return future
 
 
 def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
@@ -185,6 +209,9 @@ class BenchmarkRunner:
         self.timings = Timings()
         for task in config.tasks:
             get_task(task)
+        torch.manual_seed(
+            config.seed
+        )  # as the reference; a registered name without weights is then the same model
         model, label = load_model(config.model, config.weights)
         self.model = model.to(self.device).eval()
         self.family = family_of(self.model)
@@ -255,12 +282,16 @@ class BenchmarkRunner:
         return rows
 
     def _run_batches(self, reader: SceneReader, batches: list[list[BenchmarkSet]], resolution) -> list[dict]:
-        """Every task on every batch. Loading the next batch and scoring the last one run in two threads beside the
-        forward passes (numpy and torch release the GIL), so on an accelerator they hide behind the model."""
+        """Every task on every batch. With `overlap`, loading the next batch and scoring the last one run in two threads
+        beside the forward passes (numpy and torch release the GIL), so on an accelerator they hide behind the model."""
         rows: list[dict[str, Any]] = []
         if not batches:
             return rows
-        with ThreadPoolExecutor(1) as loader, ThreadPoolExecutor(1) as scorer:
+        overlap = self.config.overlap if self.config.overlap is not None else self.device.type != "cpu"
+        pool: type[ThreadPoolExecutor] | type[InlineExecutor] = (
+            ThreadPoolExecutor if overlap else InlineExecutor
+        )
+        with pool(1) as loader, pool(1) as scorer:
             pending = loader.submit(self._load, reader, batches[0], resolution)
             scored = []
             for k in range(len(batches)):

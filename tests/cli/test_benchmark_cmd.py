@@ -220,3 +220,29 @@ def test_unreadable_sets_are_reported_not_replaced(bench_root, tmp_path):
     summary = json.loads((out / "per_dataset_results.json").read_text())["results"]["pi3_tiny"]
     assert summary["images_only"]["2"]["eth3d"]["failed"] == 2
     assert summary["images_only"]["2"]["eth3d"]["pointmaps_abs_rel"] is None  # NaN is written as null
+
+
+def test_overlapped_and_inline_runs_give_the_same_rows(bench_root, tmp_path):
+    """Loading and scoring in threads (as on an accelerator) changes no result."""
+    from mapa_train.benchmark.runner import BenchmarkConfig, run_benchmark
+
+    root, meta = bench_root
+    tables = []
+    for overlap in (False, True):
+        config = BenchmarkConfig(
+            model="mapanything_tiny",
+            data=root,
+            out=tmp_path / str(overlap),
+            views=(2, 3),
+            tasks=("images_only", "registration_sparse"),
+            datasets=("synthetic",),
+            sets_per_scene=2,
+            metadata=meta,
+            resolution=(56, 42),
+            overlap=overlap,
+        )
+        result = run_benchmark(config)
+        assert result.timings.forward > 0 and result.timings.metrics > 0
+        tables.append([{k: v for k, v in r.items() if k != "forward_s"} for r in result.rows])
+    assert len(tables[0]) == 2 * 2 * 2 * 2
+    assert tables[0] == tables[1]
