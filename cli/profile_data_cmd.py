@@ -39,6 +39,13 @@ def _resolution(text: str) -> tuple[int, int]:
 @click.option(
     "--batch-size", type=click.IntRange(min=1), default=2, show_default=True, help="Sets per batch."
 )
+@click.option(
+    "--interpolation",
+    type=click.Choice(["area", "lanczos", "linear"]),
+    default="area",
+    show_default=True,
+    help="Image shrinking filter (cv2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @reports_errors
 def profile_data_cmd(
@@ -49,6 +56,7 @@ def profile_data_cmd(
     resolution: str,
     samples: int,
     batch_size: int,
+    interpolation: str,
     as_json: bool,
 ) -> None:
     """Time the training loader (views/s with 0, 1, 2 workers) against the bare decode of the same files."""
@@ -68,6 +76,7 @@ def profile_data_cmd(
         workers=worker_counts,
         samples=samples,
         batch_size=batch_size,
+        interpolation=interpolation,  # type: ignore[arg-type]
     )
     if as_json:
         payload = {

@@ -127,7 +127,10 @@ def augment_and_normalize(
     luts = _NORM_LUTS.get(norm)
     if luts is None:
         luts = _NORM_LUTS[norm] = _normalization_luts(norm)
-    return np.stack([luts[c][img[..., c]] for c in range(3)])
+    out = np.empty((3, *img.shape[:2]), np.float32)
+    for c in range(3):
+        np.take(luts[c], img[..., c], out=out[c])
+    return out
 
 
 _NORM_LUTS: dict[str, np.ndarray] = {}

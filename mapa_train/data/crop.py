@@ -9,7 +9,8 @@ target with round-half-to-even offsets. Two deliberate differences:
   the fractional size loss around the centre; it differs from the exact one by under one part in the new width.
   ``intrinsics="reference"`` reproduces the reference's numbers.
 - Images are resized with cv2: INTER_AREA when shrinking (an anti-aliased box filter, much faster than PIL's
-  Lanczos and as sharp at these factors; ``interpolation="lanczos"`` selects cv2's Lanczos-4) and INTER_CUBIC when
+  Lanczos and as sharp at these factors; ``interpolation="lanczos"`` selects cv2's Lanczos-4, ``"linear"`` cv2's
+  bilinear, about 8x faster than area at 768x576 -> 518x392 but not anti-aliased) and INTER_CUBIC when
   enlarging (the reference's bicubic). Depth and masks use INTER_NEAREST_EXACT, which samples the source pixel
   whose centre is nearest (the reference's INTER_NEAREST picks a pixel up to half a source pixel off).
 """
@@ -25,7 +26,7 @@ import numpy as np
 
 from wai.camera import Camera, CameraModel
 
-Interpolation = Literal["area", "lanczos"]
+Interpolation = Literal["area", "lanczos", "linear"]
 IntrinsicsMode = Literal["exact", "reference"]
 
 
@@ -84,7 +85,9 @@ def resize_image(
         return image
     shrinking = size[0] < image.shape[1] or size[1] < image.shape[0]
     if shrinking:
-        flag = cv2.INTER_AREA if interpolation == "area" else cv2.INTER_LANCZOS4
+        flag = {"area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4, "linear": cv2.INTER_LINEAR}[
+            interpolation
+        ]
     else:
         flag = cv2.INTER_CUBIC
     return cv2.resize(image, size, interpolation=flag)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import wai
 from mapa_train.data.augment import get_augment
+from mapa_train.data.crop import Interpolation
 from mapa_train.data.dataset import MixedDataset, SceneDataset, ViewOptions
 from mapa_train.data.resolutions import Resolution
 from mapa_train.data.rows import get_row
@@ -107,6 +108,7 @@ def profile_data(
     batch_size: int = 2,
     augment: str = "colorjitter+grayscale+gaublur",
     seed: int = 0,
+    interpolation: Interpolation = "area",
     opener: SceneOpener | None = None,
 ) -> ProfileResult:
     """Profile loading `samples` sets of `num_views` views from the scenes under `root` with `dataset`'s row."""
@@ -114,7 +116,7 @@ def profile_data(
     if not scenes:
         raise MapaConfigError(f"profile: no scenes under '{root}'")
     ds = SceneDataset(get_row(dataset), root, scenes, cache=SceneCache(opener))
-    options = ViewOptions(augment=get_augment(augment), aug_crop=16)
+    options = ViewOptions(augment=get_augment(augment), aug_crop=16, interpolation=interpolation)
     data = MixedDataset(
         [(ds, samples)], num_views=num_views, resolutions=[resolution], options=options, seed=seed
     )

@@ -25,7 +25,9 @@ def test_profile_data_json(synthetic_root: Path) -> None:
 
 def test_profile_data_text_and_errors(synthetic_root: Path, tmp_path: Path) -> None:
     args = ["profile-data", str(synthetic_root), "--dataset", "synthetic", "--views", "2", "--workers", "0"]
-    result = CliRunner().invoke(main, [*args, "--resolution", "56x42", "--samples", "4"])
+    result = CliRunner().invoke(
+        main, [*args, "--resolution", "56x42", "--samples", "4", "--interpolation", "linear"]
+    )
     assert result.exit_code == 0, result.output
     assert (
         "bare decode (floor)" in result.output
