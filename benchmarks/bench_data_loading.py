@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--workers", default="0,1,2")
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--interpolation", choices=["area", "lanczos", "linear"], default="area")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     resolution = tuple(int(v) for v in args.resolution.split("x"))
@@ -66,6 +67,7 @@ def main() -> None:
             workers=workers,
             samples=args.samples,
             batch_size=args.batch_size,
+            interpolation=args.interpolation,
         )
     if args.json:
         print(
