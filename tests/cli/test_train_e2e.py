@@ -147,3 +147,39 @@ def test_submit_local_runs_two_ranks(data_root: Path, tmp_path: Path) -> None:
     ranks = json.loads(result.output.splitlines()[-1])
     assert sorted(r["rank"] for r in ranks) == [0, 1] and all(r["step"] == 2 for r in ranks)
     assert (out / "checkpoints" / "step_00000002" / "rank_1.pt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("stage", "model", "extra"),
+    [
+        ("vggt_finetune", "vggt_tiny", []),
+        ("pi3_finetune", "pi3_tiny", []),
+        ("moge2_finetune", "moge2_tiny", ["dataset.num_views=1", "train_params.max_num_of_imgs_per_gpu=4"]),
+    ],
+)
+def test_fine_tuning_presets_train_with_tiny_models(
+    data_root: Path, tmp_path: Path, stage, model, extra
+) -> None:
+    """The fine-tuning recipes (their loss, LR groups and principal-point-centred data) on the tiny variants."""
+    import math
+
+    from mapa_train.config.compose import compose
+    from mapa_train.train.loop import train
+
+    cfg = compose(
+        stage,
+        [
+            f"model={model}",
+            "model.official_weights=false",
+            "dataset=synthetic",
+            "dataset.principal_point_centered=true",
+            f"machine.root_data_dir={data_root}",
+            f"run.output_dir={tmp_path / stage}",
+            "train_params.iters_per_epoch=2",
+            "train_params.epochs=1",
+            "train_params.log_with=[]",
+            *extra,
+        ],
+    )
+    result = train(cfg)
+    assert result.state.step == 2 and all(math.isfinite(x) for x in result.losses)
