@@ -45,7 +45,10 @@ class BenchmarkGroup(click.Group):
 
 
 @click.group("benchmark", cls=BenchmarkGroup, invoke_without_command=True)
-@click.option("--model", help="Registered model name (see `mapa-train models`) or a save_pretrained folder.")
+@click.option(
+    "--model",
+    help="Registered model name (see `mapa-train models`), a save_pretrained folder, or a training checkpoint folder (checkpoints/final, best, step_*).",
+)
 @click.option(
     "--weights",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),

@@ -112,11 +112,14 @@ class InlineExecutor:
 
 
 def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
-    """(model, label) from a registered name (random init unless `weights`) or a `save_pretrained` folder."""
+    """(model, label) from a registered name (random init unless `weights`), a `save_pretrained` folder, or a
+    trainer checkpoint folder (`step_*`, `best`, `final`: the model is rebuilt from the run config in its meta.json)."""
     path = Path(spec)
     if path.is_dir():
         if weights is not None:
             raise MapaConfigError("--weights goes with a registered model name, not a checkpoint folder")
+        if (path / "meta.json").is_file() and not (path / "config.json").is_file():
+            return _load_training_checkpoint(path), f"{path.parent.parent.name}_{path.name}"
         return load_pretrained(path), path.name
     if spec not in MODELS:
         raise MapaConfigError(
@@ -130,6 +133,25 @@ def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
     else:
         load_state_dict_with_report(model, read_checkpoint(weights), strict=True, source=str(weights))
     return model, spec
+
+
+def _load_training_checkpoint(folder: Path) -> nn.Module:
+    """The model of a trainer checkpoint folder: built from its run config's `model` group, weights loaded strictly."""
+    import json
+
+    from omegaconf import OmegaConf
+
+    from mapa_train.train import checkpoint as ckpt
+    from mapa_train.train.model_setup import model_overrides
+
+    try:
+        cfg = OmegaConf.create(json.loads((folder / "meta.json").read_text())["config"])
+        name = str(cfg.model.name)
+    except (KeyError, ValueError, AttributeError) as exc:
+        raise MapaConfigError(f"{folder / 'meta.json'}: not a trainer checkpoint's meta ({exc!r})") from exc
+    model = build_model(name, model_overrides(cfg))
+    ckpt.load_model_strict(model, ckpt.read_model_weights(folder), folder)
+    return model
 
 
 def autocast_for(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:

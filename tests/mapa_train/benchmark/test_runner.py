@@ -62,3 +62,16 @@ def test_model_from_checkpoint_folder(tmp_path):
         assert torch.equal(a, b)
     with pytest.raises(MapaConfigError, match="neither a registered model"):
         load_model(str(tmp_path / "missing"))
+
+
+def test_model_from_trainer_checkpoint(tmp_path):
+    from mapa_train.models.registry import build_model
+    from mapa_train.train.checkpoint import TrainState, save_model_checkpoint
+
+    model = build_model("vggt_tiny")
+    config = "model:\n  name: vggt_tiny\n  overrides: {}\n"
+    folder = save_model_checkpoint(tmp_path / "stage1", "final", model, TrainState(step=3), config)
+    loaded, label = load_model(str(folder))
+    assert label == "stage1_final"
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
