@@ -28,7 +28,12 @@ from mapa_train.benchmark.sets import BenchmarkSet, select_sets, write_sets
 from mapa_train.errors import MapaConfigError, MapaDataError
 from mapa_train.models.mapanything.task import get_task
 from mapa_train.models.registry import FAMILIES, MODELS, build_model, family_of
-from mapa_train.models.weights import load_pretrained, load_state_dict_with_report, read_checkpoint
+from mapa_train.models.weights import (
+    compare_state_dict,
+    load_pretrained,
+    load_state_dict_with_report,
+    read_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -112,7 +117,8 @@ class InlineExecutor:
 
 
 def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
-    """(model, label) from a registered name (random init unless `weights`), a `save_pretrained` folder, or a
+    """(model, label) from a registered name (random init unless `weights`: our state dict, or the family's released
+    checkpoint, mapped), a `save_pretrained` folder, or a
     trainer checkpoint folder (`step_*`, `best`, `final`: the model is rebuilt from the run config in its meta.json)."""
     path = Path(spec)
     if path.is_dir():
@@ -131,7 +137,13 @@ def load_model(spec: str, weights: Path | None = None) -> tuple[nn.Module, str]:
             "model %s has random weights (pass --weights or a checkpoint folder to load trained ones)", spec
         )
     else:
-        load_state_dict_with_report(model, read_checkpoint(weights), strict=True, source=str(weights))
+        state = read_checkpoint(weights)
+        if compare_state_dict(model, state).ok:
+            load_state_dict_with_report(model, state, strict=True, source=str(weights))
+        else:  # a released checkpoint: through the family's key mapping, strictly
+            from mapa_train.models.pretrained import load_official_checkpoint
+
+            load_official_checkpoint(model, weights, strict=True)
     return model, spec
 
 

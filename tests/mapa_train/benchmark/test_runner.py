@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mapa_train.benchmark.runner import autocast_for, load_model, model_inputs
-from mapa_train.errors import MapaConfigError
+from mapa_train.errors import MapaCheckpointError, MapaConfigError
 
 
 def _set_views(n: int = 2) -> list[dict]:
@@ -75,3 +75,20 @@ def test_model_from_trainer_checkpoint(tmp_path):
     assert label == "stage1_final"
     for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_registered_model_with_a_weights_file(tmp_path):
+    from safetensors.torch import save_file
+
+    from mapa_train.models.registry import build_model
+
+    torch.manual_seed(5)
+    model = build_model("pi3_tiny")
+    save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
+    loaded, label = load_model("pi3_tiny", tmp_path / "w.safetensors")
+    assert label == "pi3_tiny"
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    save_file({"not.a.key": torch.zeros(2)}, str(tmp_path / "bad.safetensors"))
+    with pytest.raises(MapaCheckpointError, match="bad.safetensors"):
+        load_model("pi3_tiny", tmp_path / "bad.safetensors")
