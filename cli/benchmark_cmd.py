@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.mapa_train_cli import reports_errors
+from cli.errors import reports_errors
 from mapa_train.errors import MapaConfigError
 
 

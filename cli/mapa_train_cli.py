@@ -2,57 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from cli.benchmark_cmd import benchmark_cmd
+from cli.errors import reports_errors
+from cli.profile_data_cmd import profile_data_cmd
 from cli.stage_options import exit_with_report, stage_options, stage_run_kwargs
 from cli.train_cmd import StageShortcutGroup, plot_loss_cmd, presets_cmd, submit_cmd, train_cmd
-from mapa_train.errors import MapaError
-from wai.errors import WaiError
-
-if (
-    __name__ == "__main__"
-):  # `python -m cli.mapa_train_cli` (accelerate launch -m, torchrun -m): run the importable
-    import sys  # module, so commands that import it back (benchmark_cmd) see one module, not a second copy
-
-    from cli import mapa_train_cli
-
-    mapa_train_cli.main()
-    sys.exit(0)
-
-# The packages of the `train` extra that `mapa_train` imports; without them a command says how to install them.
-TRAIN_EXTRA = ("torch", "safetensors", "omegaconf", "accelerate")
-INSTALL_HINT = "pip install 'wai-toolkit[train]'"
-
-
-def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a command so that every expected error ends it with one line and a non-zero status: a `MapaError` or
-    `WaiError`, or a missing package of the `train` extra (named, with the install command)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (MapaError, WaiError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ModuleNotFoundError as exc:
-            root = (exc.name or "").split(".")[0]
-            if root not in TRAIN_EXTRA:
-                raise
-            raise click.ClickException(
-                f"mapa-train needs the 'train' extra ({root} is not installed): {INSTALL_HINT}"
-            ) from exc
-
-    return wrapper
 
 
 @click.group(cls=StageShortcutGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Models for MapAnything-style training on WAI datasets: list them, and run them over datasets."""
+    """Train MapAnything-style models on WAI datasets, evaluate them, and run them over datasets."""
 
 
 @main.command("models")
@@ -128,14 +92,15 @@ def predict_moge2_cmd(
     exit_with_report(report)
 
 
-from cli.benchmark_cmd import benchmark_cmd  # noqa: E402  (it uses reports_errors, defined above)
-
 main.add_command(benchmark_cmd)
 main.add_command(train_cmd)
 main.add_command(presets_cmd)
 main.add_command(plot_loss_cmd)
 main.add_command(submit_cmd)
 
-from cli.profile_data_cmd import profile_data_cmd  # noqa: E402  (it uses reports_errors, defined above)
-
 main.add_command(profile_data_cmd)
+
+if (
+    __name__ == "__main__"
+):  # `python -m cli.mapa_train_cli`, as `accelerate launch -m` and `torchrun -m` run it
+    main()

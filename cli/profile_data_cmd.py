@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.mapa_train_cli import reports_errors
+from cli.errors import reports_errors
 
 
 def _int_list(text: str) -> list[int]:
