@@ -36,7 +36,7 @@ from metadata.covisibility.frustum import candidate_pairs
 from metadata.covisibility.scene import load_frames
 from wai.errors import WaiFileNotFoundError, WaiFormatError, where
 from wai.scene import SCENE_META
-from wai.scene.modalities import is_leaf
+from wai.scene.modalities import forget_modality
 from wai.stages import SceneResult, Stage
 
 STAGE_NAME = "depth_consistency_confidence"
@@ -147,24 +147,7 @@ def _back_to(conf: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def forget_outputs(meta: dict, config: ConsistencyConfig) -> bool:
     """Drop the stage's frame keys and modality leaf from a scene meta; True if anything changed."""
-    changed = False
-    for frame in meta.get("frames") or []:
-        if config.frame_key in frame:
-            del frame[config.frame_key]
-            changed = True
-    tree = meta.get("frame_modalities")
-    node = tree.get(GROUP) if isinstance(tree, dict) else None
-    if isinstance(node, dict):
-        if is_leaf(node):
-            if node.get("frame_key") == config.frame_key:
-                del tree[GROUP]
-                changed = True
-        elif config.method in node:
-            del node[config.method]
-            changed = True
-            if not node:
-                del tree[GROUP]
-    return changed
+    return forget_modality(meta, GROUP, config.method, config.frame_key)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 
 from wai.errors import WaiFormatError, where
 from wai.scene import SCENE_META, Frame, Scene, open_scene
-from wai.scene.modalities import is_leaf
+from wai.scene.modalities import forget_modality
 from wai.stages import SceneResult, Stage
 
 GROUP = "pred_depth"
@@ -84,24 +84,7 @@ def fit_to_frame(depth: np.ndarray, frame: Frame, source: str, scene: str) -> np
 
 def _forget(meta: dict, predictor: DepthPredictor) -> bool:
     """Drop the predictor's frame keys and modality leaf from a scene meta; True if anything changed."""
-    changed = False
-    for frame in meta.get("frames") or []:
-        if predictor.frame_key in frame:
-            del frame[predictor.frame_key]
-            changed = True
-    tree = meta.get("frame_modalities")
-    node = tree.get(GROUP) if isinstance(tree, dict) else None
-    if isinstance(node, dict):
-        if is_leaf(node):
-            if node.get("frame_key") == predictor.frame_key:
-                del tree[GROUP]
-                changed = True
-        elif predictor.name in node:
-            del node[predictor.name]
-            changed = True
-            if not node:
-                del tree[GROUP]
-    return changed
+    return forget_modality(meta, GROUP, predictor.name, predictor.frame_key)
 
 
 def reset_scene(scene_dir: Path, predictor: DepthPredictor) -> None:

@@ -56,7 +56,7 @@ from mapa_train.stages.moge2_infer import (
 )
 from wai.errors import WaiCameraError, WaiFormatError, where
 from wai.scene import SCENE_META, Frame, Scene, open_scene
-from wai.scene.modalities import is_leaf
+from wai.scene.modalities import forget_modality
 from wai.stages import SlurmOptions, Stage, StageReport, run_stage
 
 STAGE_NAME = "moge"
@@ -355,27 +355,8 @@ def process_scene(scene_dir: Path, config: MoGe2StageConfig) -> None:
 def _forget_outputs(meta: dict) -> bool:
     """Drop this stage's frame keys and modality leaves from a scene meta; True if anything was removed."""
     changed = False
-    keys = {output.frame_key for output in OUTPUTS}
-    for frame in meta.get("frames") or []:
-        for key in keys & set(frame):
-            del frame[key]
-            changed = True
-    tree = meta.get("frame_modalities")
-    if not isinstance(tree, dict):
-        return changed
     for output in OUTPUTS:
-        node = tree.get(output.group)
-        if not isinstance(node, dict):
-            continue
-        if is_leaf(node):
-            if node.get("frame_key") == output.frame_key:
-                del tree[output.group]
-                changed = True
-        elif METHOD in node:
-            del node[METHOD]
-            changed = True
-            if not node:
-                del tree[output.group]
+        changed |= forget_modality(meta, output.group, METHOD, output.frame_key)
     return changed
 
 

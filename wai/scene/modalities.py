@@ -162,3 +162,27 @@ def nest_modality(tree: dict[str, Any], group: str, method: str, leaf: dict[str,
         old_key = existing.get("frame_key") or existing.get("scene_key") or existing.get("path") or group
         tree[group] = {str(old_key).split("_")[0]: existing}
     tree.setdefault(group, {})[method] = leaf
+
+
+def forget_modality(meta: dict[str, Any], group: str, method: str, frame_key: str) -> bool:
+    """Undo `nest_modality` for one method: drop `frame_key` from every frame and the ``group/method`` leaf (or a
+    flat `group` leaf with that frame key, an empty group with it). True if the meta changed."""
+    changed = False
+    for frame in meta.get("frames") or []:
+        if frame_key in frame:
+            del frame[frame_key]
+            changed = True
+    tree = meta.get("frame_modalities")
+    node = tree.get(group) if isinstance(tree, dict) else None
+    if not isinstance(node, dict):
+        return changed
+    if is_leaf(node):
+        if node.get("frame_key") == frame_key:
+            del tree[group]
+            changed = True
+    elif method in node:
+        del node[method]
+        changed = True
+        if not node:
+            del tree[group]
+    return changed
