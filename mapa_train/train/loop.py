@@ -29,6 +29,7 @@ from mapa_train.config.compose import to_yaml
 from mapa_train.errors import MapaConfigError, MapaTrainingError
 from mapa_train.train import checkpoint as ckpt
 from mapa_train.train.logs import RunLog, RunningMeans, flat_config
+from mapa_train.train.memory import GIB, estimate_memory, oom_message
 from mapa_train.train.optim import build_optimizer, build_param_groups, describe_groups
 from mapa_train.train.schedule import apply_schedule, check_schedule
 from mapa_train.train.summary import start_summary
@@ -36,11 +37,6 @@ from mapa_train.train.summary import start_summary
 #: Keys of a view that stay on the host (the reference's ignore list).
 HOST_KEYS = frozenset(
     {"depthmap", "dataset", "label", "instance", "idx", "true_shape", "rng", "data_norm_type"}
-)
-OOM_HINT = (
-    "out of memory: lower train_params.max_num_of_imgs_per_gpu, or switch on gradient checkpointing with "
-    "model.encoder.gradient_checkpointing=true, model.info_sharing.module_args.gradient_checkpointing=true and "
-    "model.pred_head.gradient_checkpointing=true"
 )
 #: (predictions, views) -> {"loss": total, <term>: value} or a `mapa_train.losses.LossOutput`.
 LossFn = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Any]
@@ -261,6 +257,8 @@ def train(
         cfg, world, iters, parts.view_counts, describe_groups(param_groups), parts.notes
     ):
         run_log.echo(line)
+    estimate = estimate_memory(bare, cfg, world, parts.view_counts)
+    run_log.echo(estimate.line())
     if trackers:
         accelerator.init_trackers(cfg.run.stage, config=flat_config(OmegaConf.to_container(cfg)))
 
@@ -331,8 +329,10 @@ def train(
                 sync = contextlib.nullcontext() if stepping else accelerator.no_sync(model)
                 with sync:
                     accelerator.backward(loss / accum)
-            except torch.OutOfMemoryError as exc:
-                raise MapaTrainingError(f"epoch {epoch} iteration {i}: {OOM_HINT}") from exc
+            except torch.OutOfMemoryError as exc:  # on whichever rank it happens
+                raise MapaTrainingError(
+                    f"{output_dir}: epoch {epoch} iteration {i}, rank {rank}: {oom_message(cfg, views, estimate)}"
+                ) from exc
             values = loss_values(out)
             for name in out.get("_skipped", ()):
                 skipped_terms[name] = skipped_terms.get(name, 0) + 1
@@ -341,10 +341,22 @@ def train(
             if not stepping:
                 continue
             grad_norm = None
-            if float(tp.clip_grad) > 0:
-                grad_norm = as_float(accelerator.clip_grad_norm_(model.parameters(), float(tp.clip_grad)))
-            optimizer.step()
+            try:
+                if float(tp.clip_grad) > 0:
+                    grad_norm = as_float(accelerator.clip_grad_norm_(model.parameters(), float(tp.clip_grad)))
+                optimizer.step()  # the first step allocates AdamW's moments
+            except torch.OutOfMemoryError as exc:
+                raise MapaTrainingError(
+                    f"{output_dir}: optimizer step {state.step + 1}, rank {rank}: {oom_message(cfg, views, estimate)}"
+                ) from exc
             optimizer.zero_grad()
+            if (
+                not losses and torch.cuda.is_available()
+            ):  # the first step of this process: measured vs estimated
+                run_log.echo(
+                    f"measured peak memory after the first step: {torch.cuda.max_memory_allocated() / GIB:.1f} GiB "
+                    f"allocated on rank {rank} (estimate {estimate.total / GIB:.1f} GiB)"
+                )
             state.step += 1
             losses.append(values["loss"])
             if state.step % int(tp.print_freq) == 0 or state.step == 1:
