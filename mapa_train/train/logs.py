@@ -6,13 +6,21 @@ also logs on the main process only. Running means are kept per key (the referenc
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
+
+from mapa_train.errors import MapaConfigError, MapaMissingDependencyError
+
+#: Tracker name -> (module it needs, the extra that installs it).
+TRACKERS = {"tensorboard": ("tensorboard", "train"), "wandb": ("wandb", "wandb")}
 
 
 class RunningMeans:
@@ -82,3 +90,32 @@ def flat_config(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[dotted] = str(value)
     return out
+
+
+def check_trackers(names: Iterable[str]) -> list[str]:
+    """The `train_params.log_with` names, checked: each must be a known tracker whose package is installed."""
+    out = []
+    for name in names:
+        name = str(name)
+        if name not in TRACKERS:
+            raise MapaConfigError(
+                f"train_params.log_with: unknown tracker {name!r}; known: {sorted(TRACKERS)} ([] for none)"
+            )
+        module, extra = TRACKERS[name]
+        if importlib.util.find_spec(module) is None:
+            raise MapaMissingDependencyError(
+                f"train_params.log_with names {name!r}, but the {module} package is not installed: "
+                f"pip install 'wai-toolkit[{extra}]' (or drop it: train_params.log_with=[])"
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def tracker_init_kwargs(names: list[str], output_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per-tracker `init_trackers` arguments: a wandb run is written under the stage folder unless WANDB_DIR is set
+    (WANDB_MODE=offline keeps it there; `wandb sync` uploads it later)."""
+    kwargs: dict[str, dict[str, Any]] = {}
+    if "wandb" in names and not os.environ.get("WANDB_DIR"):
+        kwargs["wandb"] = {"dir": str(output_dir)}
+    return kwargs

@@ -28,7 +28,7 @@ from torch import nn
 from mapa_train.config.compose import to_yaml
 from mapa_train.errors import MapaConfigError, MapaTrainingError
 from mapa_train.train import checkpoint as ckpt
-from mapa_train.train.logs import RunLog, RunningMeans, flat_config
+from mapa_train.train.logs import RunLog, RunningMeans, check_trackers, flat_config, tracker_init_kwargs
 from mapa_train.train.memory import GIB, estimate_memory, oom_message
 from mapa_train.train.optim import build_optimizer, build_param_groups, describe_groups
 from mapa_train.train.schedule import apply_schedule, check_schedule
@@ -207,7 +207,7 @@ def train(
     tp = cfg.train_params
     check_schedule(tp.schedule_type)
     output_dir = Path(cfg.run.output_dir).absolute()
-    trackers = list(tp.log_with or [])
+    trackers = check_trackers(tp.log_with or [])
 
     # -- build ----------------------------------------------------------------------------------------------------
     accelerator = Accelerator(
@@ -260,7 +260,11 @@ def train(
     estimate = estimate_memory(bare, cfg, world, parts.view_counts)
     run_log.echo(estimate.line())
     if trackers:
-        accelerator.init_trackers(cfg.run.stage, config=flat_config(OmegaConf.to_container(cfg)))
+        accelerator.init_trackers(
+            cfg.run.stage,
+            config=flat_config(OmegaConf.to_container(cfg)),
+            init_kwargs=tracker_init_kwargs(trackers, output_dir),
+        )
 
     def save(keep: bool) -> None:
         ckpt.save_step_checkpoint(

@@ -35,6 +35,13 @@ from torch import nn
 from mapa_train.train.summary import sets_per_gpu
 
 GIB = 2**30
+
+
+def _size(nbytes: float) -> str:
+    """GiB with one decimal, or MiB below 1 GiB (the tiny models)."""
+    return f"{nbytes / GIB:.1f} GiB" if nbytes >= GIB else f"{nbytes / 2**20:.1f} MiB"
+
+
 #: Bytes per token x channel that a transformer block saves for backward beyond its input, by (dtype, FFN kind).
 #: fp32 is 79 at every size measured; under bf16 autocast the CPU figure falls with the token count (its attention
 #: kernel changes) and is taken at the training resolution (518x392, 1,036 tokens), where flash attention also runs.
@@ -89,12 +96,12 @@ class MemoryEstimate:
         batch = f"{self.images // self.views} x {self.views} views at {self.width}x{self.height}"
         if self.activations is None:
             return (
-                f"estimated memory per GPU: {self.static / GIB:.1f} GiB for weights+grads+optimizer; activations "
+                f"estimated memory per GPU: {_size(self.static)} for weights+grads+optimizer; activations "
                 f"are not estimated for this model family ({batch}, {self.dtype})"
             )
         return (
-            f"estimated peak memory per GPU: {self.total / GIB:.1f} GiB (weights+grads+optimizer "
-            f"{self.static / GIB:.1f}, activations {self.activations / GIB:.1f} for {batch}, {self.dtype}, "
+            f"estimated peak memory per GPU: {_size(self.total)} (weights+grads+optimizer "
+            f"{_size(self.static)}, activations {_size(self.activations)} for {batch}, {self.dtype}, "
             f"checkpointing: {ckpt}); an estimate, not a measurement"
         )
 
@@ -254,7 +261,7 @@ def oom_message(cfg: DictConfig, views: list[dict[str, Any]], estimate: MemoryEs
         if torch.is_tensor(image)
         else f"{len(views)} views"
     )
-    guess = f"; the start-up estimate was {estimate.total / GIB:.1f} GiB" if estimate is not None else ""
+    guess = f"; the start-up estimate was {_size(estimate.total)}" if estimate is not None else ""
     return (
         f"out of memory on a batch of {batch}{guess}. Lower train_params.max_num_of_imgs_per_gpu (now "
         f"{int(cfg.train_params.max_num_of_imgs_per_gpu)}) or switch on gradient checkpointing: "

@@ -95,7 +95,7 @@ def test_estimate_of_a_run_config_and_its_line(tmp_path) -> None:
     assert (est.images, est.views) == (8, 4) and (est.width, est.height) == (56, 42)  # the set's largest
     assert est.checkpointing == ("encoder",) and est.dtype == ("bf16" if cfg.train_params.amp else "fp32")
     line = est.line()
-    assert line.startswith(f"estimated peak memory per GPU: {est.total / 2**30:.1f} GiB")
+    assert line.startswith(f"estimated peak memory per GPU: {est.total / 2**20:.1f} MiB")
     assert "2 x 4 views at 56x42" in line and "checkpointing: encoder" in line and "not a measurement" in line
     assert est.total == est.static + est.saved + est.recompute
 
