@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 import wai
 from cli.wai_cli import main as wai_main
+from mapa_train.data.crop import INTERPOLATIONS
 from mapa_train.data.profile import profile_data
 from metadata.covisibility import compute_scene_covisibility
 
@@ -49,7 +50,7 @@ def main() -> None:
     parser.add_argument("--workers", default="0,1,2")
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=2)
-    parser.add_argument("--interpolation", choices=["area", "lanczos", "linear"], default="area")
+    parser.add_argument("--interpolation", choices=INTERPOLATIONS, default="auto")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     resolution = tuple(int(v) for v in args.resolution.split("x"))

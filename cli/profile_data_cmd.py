@@ -41,10 +41,10 @@ def _resolution(text: str) -> tuple[int, int]:
 )
 @click.option(
     "--interpolation",
-    type=click.Choice(["area", "lanczos", "linear"]),
-    default="area",
+    type=click.Choice(["auto", "area", "lanczos", "linear"]),
+    default="auto",
     show_default=True,
-    help="Image shrinking filter (cv2).",
+    help="Image shrinking filter (cv2); auto: bilinear down to 0.55 of the size, area below.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @reports_errors

@@ -128,8 +128,13 @@ def augment_and_normalize(
     if luts is None:
         luts = _NORM_LUTS[norm] = _normalization_luts(norm)
     out = np.empty((3, *img.shape[:2]), np.float32)
-    for c in range(3):
-        np.take(luts[c], img[..., c], out=out[c])
+    # cv2.split gives contiguous planes and cv2.LUT maps them through the float table: the same values as
+    # ``np.take(lut, img[..., c])`` at under half its cost on strided channels.
+    for c, plane in enumerate(cv2.split(img)):
+        target = out[c]
+        written = cv2.LUT(plane, luts[c], dst=target)
+        if written is not target:  # cv2 allocated instead of writing in place
+            target[...] = written
     return out
 
 

@@ -38,7 +38,7 @@ class ViewOptions:
     aug_crop: int = 0
     """Scale jitter: one draw in [0, aug_crop) per view is added to both target sides (used when > 1)."""
     principal_point_centered: bool = False
-    interpolation: Interpolation = "area"
+    interpolation: Interpolation = "auto"
     intrinsics: IntrinsicsMode = "exact"
     keys: tuple[str, ...] | None = None
     """Emit only these view keys (None: every reference key)."""

@@ -16,6 +16,7 @@ import wai
 from mapa_train.data.augment import get_augment
 from mapa_train.data.crop import Interpolation
 from mapa_train.data.dataset import MixedDataset, SceneDataset, ViewOptions
+from mapa_train.data.heap import retain_freed_memory
 from mapa_train.data.resolutions import Resolution
 from mapa_train.data.rows import get_row
 from mapa_train.data.scene_cache import SceneCache, SceneOpener
@@ -108,10 +109,11 @@ def profile_data(
     batch_size: int = 2,
     augment: str = "colorjitter+grayscale+gaublur",
     seed: int = 0,
-    interpolation: Interpolation = "area",
+    interpolation: Interpolation = "auto",
     opener: SceneOpener | None = None,
 ) -> ProfileResult:
     """Profile loading `samples` sets of `num_views` views from the scenes under `root` with `dataset`'s row."""
+    retain_freed_memory()  # as the loader does in its process, so the floor and the loader share the heap policy
     scenes = wai.list_scenes(root)
     if not scenes:
         raise MapaConfigError(f"profile: no scenes under '{root}'")

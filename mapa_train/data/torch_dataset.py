@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from mapa_train.data.dataset import MixedDataset
+from mapa_train.data.heap import retain_freed_memory
 from mapa_train.data.sample import HOST_KEYS
 from mapa_train.data.sampler import DynamicBatchSampler, ValidationSampler
 
@@ -30,6 +31,7 @@ class ViewSetDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: Any) -> list[dict[str, Any]]:
+        retain_freed_memory()  # in whichever process loads: a worker, or the trainer with no workers
         return self.data[index]
 
     def set_epoch(self, epoch: int) -> None:
@@ -48,9 +50,11 @@ def worker_context() -> str:
 
 
 def worker_init(_worker_id: int) -> None:
-    """One OpenCV and one torch thread per loader worker: the workers are the parallelism."""
+    """One OpenCV and one torch thread per loader worker (the workers are the parallelism), and a heap that keeps
+    freed pages (`mapa_train.data.heap`)."""
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
+    retain_freed_memory()
 
 
 def train_loader(

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from mapa_train.data.crop import centre_offsets, cover_scale, crop_resize, principal_point_box
+from mapa_train.data.crop import (
+    centre_offsets,
+    cover_scale,
+    crop_resize,
+    principal_point_box,
+    resize_image,
+    resize_nearest,
+    shrink_flag,
+)
 from wai.camera import Camera, CameraModel
 
 
@@ -75,3 +84,31 @@ def test_principal_point_box() -> None:
     # The 200x200 box around (100, 100) shrinks by 0.49: the point stays where it was relative to the pixels.
     assert out.camera.params["cx"] == pytest.approx(0.49 * 100.5 - 0.5)
     assert out.camera.params["cy"] == pytest.approx(0.49 * 100.5 - 0.5)
+
+
+def test_auto_interpolation_is_bilinear_near_full_size_and_area_below() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    assert shrink_flag((80, 60), (56, 42), "auto") == cv2.INTER_LINEAR  # 0.7 of the size
+    assert shrink_flag((80, 60), (40, 30), "auto") == cv2.INTER_AREA  # 0.5: below AUTO_LINEAR_MIN_SCALE
+    assert shrink_flag((80, 60), (56, 42), "area") == cv2.INTER_AREA
+    np.testing.assert_array_equal(
+        resize_image(image, (56, 42)), cv2.resize(image, (56, 42), interpolation=cv2.INTER_LINEAR)
+    )
+    np.testing.assert_array_equal(
+        resize_image(image, (40, 30)), cv2.resize(image, (40, 30), interpolation=cv2.INTER_AREA)
+    )
+    # Enlarging is bicubic whatever the choice; the same size is returned untouched.
+    np.testing.assert_array_equal(
+        resize_image(image, (100, 75), "linear"), cv2.resize(image, (100, 75), interpolation=cv2.INTER_CUBIC)
+    )
+    assert resize_image(image, (80, 60)) is image
+
+
+def test_nearest_resize_of_a_mask_stays_boolean() -> None:
+    mask = np.zeros((6, 8), dtype=bool)
+    mask[:3, :4] = True
+    out = resize_nearest(mask, (4, 3))
+    assert out.dtype == np.bool_
+    # Output pixel centres 0, 1, 2 sample source rows 1, 3, 5 and columns 1, 3, 5, 7.
+    np.testing.assert_array_equal(out, [[True, True, False, False]] + [[False] * 4] * 2)
