@@ -1,13 +1,14 @@
 """The named run presets (the stage files) and whether each can run with what this install has.
 
-A preset is runnable when its model variant is registered, its loss config exists, its mixture is known and it is
-not marked `blocked` (a reference run that needs a model part we do not have). Runnable does not mean the data is
-on disk: that is checked when the run starts.
+A preset is runnable when its model variant is registered, its loss config exists, the model makes every output
+the loss reads, its mixture is known and it is not marked `blocked` (a reference run that needs a model part we do
+not have). Runnable does not mean the data is on disk: that is checked when the run starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mapa_train.config.compose import StageFile, group_choices, load_group, load_stage
 
@@ -17,6 +18,40 @@ class PresetStatus:
     stage: StageFile
     runnable: bool
     reason: str
+
+
+def _model_overrides(model_group: dict[str, Any], stage: StageFile) -> dict[str, Any]:
+    """The registry-config overrides the stage's model ends up with (the group's, then the stage's `set`)."""
+    overrides = dict(model_group.get("overrides") or {})
+    for key, value in stage.settings.items():
+        if key == "model.overrides":
+            overrides = dict(value or {})
+        elif key.startswith("model.overrides."):
+            overrides[key.removeprefix("model.overrides.")] = value
+    return overrides
+
+
+def _loss_fit(model_group: dict[str, Any], stage: StageFile, loss: str) -> list[str]:
+    """Why the stage's loss reads outputs its model does not make (empty when it fits or the model declares none)."""
+    from mapa_train.errors import MapaError
+    from mapa_train.losses import missing_outputs
+    from mapa_train.models.config_io import apply_overrides
+    from mapa_train.models.registry import get_entry
+
+    try:
+        config = apply_overrides(
+            get_entry(model_group["name"]).make_config(), _model_overrides(model_group, stage)
+        )
+    except MapaError as exc:
+        return [f"model {model_group['name']!r}: {exc}"]
+    outputs = getattr(config, "output_keys", None)
+    if outputs is None:
+        return []
+    missing = missing_outputs(loss, outputs)
+    if not missing:
+        return []
+    terms = ", ".join(f"{term} ({' '.join(keys)})" for term, keys in missing.items())
+    return [f"loss {loss!r} reads outputs model {model_group['name']!r} does not make: {terms}"]
 
 
 def _missing_parts(stage: StageFile) -> list[str]:
@@ -34,6 +69,8 @@ def _missing_parts(stage: StageFile) -> list[str]:
 
         if loss not in LOSS_CONFIGS:
             problems.append(f"loss {loss!r} is not in mapa_train.losses")
+        elif model["name"] in MODELS:
+            problems.extend(_loss_fit(model, stage, loss))
     except ImportError:
         problems.append("mapa_train.losses is not available")
     dataset = load_group("dataset", stage.groups["dataset"])

@@ -5,7 +5,9 @@
     out = loss(predictions, views)     # predictions: model(views); views: the batch's per-view dicts
     out["loss"].backward(); out.terms; out.skipped
 
-A term whose labels the batch lacks is skipped and listed in `out.skipped`, never computed on zeros.
+A term whose labels the batch lacks is skipped and listed in `out.skipped`, never computed on zeros. A term whose
+predictions the model does not make is a config error: `check_model_outputs(name, model.output_keys)` says so at
+build time.
 """
 
 from mapa_train.losses.composite import (
@@ -17,6 +19,7 @@ from mapa_train.losses.composite import (
 )
 from mapa_train.losses.configs import LOSS_CONFIGS, build_loss, get_loss_config, loss_table
 from mapa_train.losses.context import GeometrySettings, LossContext, TermSkipped
+from mapa_train.losses.requirements import check_model_outputs, missing_outputs
 from mapa_train.losses.robust import Distance, robust_loss
 
 __all__ = [
@@ -31,7 +34,9 @@ __all__ = [
     "TermSkipped",
     "TermSpec",
     "build_loss",
+    "check_model_outputs",
     "get_loss_config",
     "loss_table",
+    "missing_outputs",
     "robust_loss",
 ]

@@ -78,9 +78,10 @@ def build_parts(cfg: DictConfig, rank: int, world: int) -> RunParts:
     from mapa_train.data.dataset import view_counts
     from mapa_train.data.sampler import validation_batch_size
     from mapa_train.data.torch_dataset import train_loader, validation_loader
-    from mapa_train.losses import build_loss
+    from mapa_train.losses import build_loss, check_model_outputs
 
     model, notes = build_run_model(cfg)
+    check_model_outputs(str(cfg.loss.name), getattr(model, "output_keys", None), str(cfg.model.name))
     mixture = build_mixture(cfg)
     root = data_root(cfg)
     meta = cfg.machine.mapanything_dataset_metadata_dir or None

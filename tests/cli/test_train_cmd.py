@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from cli.mapa_train_cli import main
+from mapa_train.config import presets
 
 REFERENCE_RUNS = {
     "4v",
@@ -65,14 +68,31 @@ def test_presets_cover_every_reference_run_and_say_what_they_reproduce() -> None
     )
     for row in rows.values():
         assert row["runnable"] == (row["reason"] == ""), row  # a blocked preset always says why
-    assert not rows["abl_1a_pm_conf_mask"]["runnable"]
-    assert "adaptor" in rows["abl_1a_pm_conf_mask"]["reason"]
+    assert all(row["runnable"] for row in rows.values())  # the ablation-1 representations included
 
 
-def test_presets_table() -> None:
+@pytest.fixture
+def misfit_preset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preset abl_1a with a loss its pointmap model cannot feed (it has no pose head)."""
+    real = presets.load_stage
+
+    def load_stage(name: str):
+        stage = real(name)
+        if name == "abl_1a_pm_conf_mask":
+            stage = dataclasses.replace(stage, groups={**stage.groups, "loss": "overall_loss"})
+        return stage
+
+    monkeypatch.setattr(presets, "load_stage", load_stage)
+
+
+def test_presets_table(misfit_preset) -> None:
     result = CliRunner().invoke(main, ["presets"])
     assert result.exit_code == 0
-    assert "24v" in result.output and "MapAnything V1.1, stage 2" in result.output and "why:" in result.output
+    assert "24v" in result.output and "MapAnything V1.1, stage 2" in result.output
+    assert (
+        "why: loss 'overall_loss' reads outputs model 'mapanything_ablations' does not make:" in result.output
+    )
+    assert "quats (cam_quats)" in result.output
 
 
 def test_print_config_with_overrides_and_the_short_form() -> None:
@@ -101,9 +121,9 @@ def test_unknown_key_is_one_line_error() -> None:
     assert "unknown config key 'dataset.num_view'; did you mean 'dataset.num_views'" in result.output
 
 
-def test_blocked_preset_refuses_to_train() -> None:
+def test_blocked_preset_refuses_to_train(misfit_preset) -> None:
     result = CliRunner().invoke(main, ["train", "--stage", "abl_1a_pm_conf_mask"])
-    assert result.exit_code == 1 and "cannot run yet" in result.output
+    assert result.exit_code == 1 and "cannot run yet" in result.output and "cam_quats" in result.output
 
 
 def test_plot_loss_writes_a_png(tmp_path) -> None:

@@ -55,6 +55,11 @@ def pointmap(raw: torch.Tensor, mode: PointmapMode = "exp") -> torch.Tensor:
     raise MapaConfigError(f"unknown pointmap mode {mode!r}")
 
 
+def rays_and_depth_from_points(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Camera points `(…, 3)` -> unit ray directions `(…, 3)` and depth along the ray `|p|` `(…, 1)`."""
+    return normalize(points), points.norm(dim=-1, keepdim=True)
+
+
 def translation_and_quaternion(raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`(N, 7)` = [t, q] -> translation `(N, 3)` (linear) and unit xyzw quaternion `(N, 4)`."""
     return raw[..., :3], normalize(raw[..., 3:7])

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field, replace
 
 from mapa_train.models.blocks.multiview_transformer import MultiViewTransformerConfig
 from mapa_train.models.blocks.vit_encoder import ViTConfig, dinov2_preset
+from mapa_train.models.mapanything.representation import (
+    RELEASE,
+    Representation,
+    RepresentationName,
+    get_representation,
+)
 from mapa_train.models.mapanything.task import TaskConfig, get_task
 
 
@@ -27,6 +33,9 @@ class PredHeadConfig:
     """DPT + pose + scale heads.
 
     Fields:
+        adaptor: the output representation by the reference's adaptor-config name (see
+            `mapa_train.models.mapanything.representation`): it sets the DPT regressor's channel count and whether
+            the pose head and the scale token + scale head exist.
         feature_dim: DPT fusion width.
         layer_dims: DPT per-level widths.
         pose_width: pose-head width; None = 4·P² as in the reference (784 at P = 14).
@@ -45,6 +54,10 @@ class PredHeadConfig:
     scale_hidden_dim: int = 196
     scale_num_mlp_layers: int = 2
     gradient_checkpointing: bool = False
+    adaptor: RepresentationName = RELEASE
+
+    def __post_init__(self) -> None:
+        get_representation(self.adaptor)  # an unknown name fails when the config is made
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,8 @@ class MapAnythingConfig:
         pred_head: heads.
         task: geometric-input sampling used by `forward` when no task is passed.
         use_register_tokens_from_encoder: feed each view's encoder CLS token through the transformer (V1.1).
-        use_scale_token: learn a global scale token and predict metric scale (False = `mapanything_ablations`).
+
+    Whether a scale token / scale head and a pose head exist follows from `pred_head.adaptor`.
     """
 
     name: str = "mapanything_v1"
@@ -69,7 +83,16 @@ class MapAnythingConfig:
     pred_head: PredHeadConfig = field(default_factory=PredHeadConfig)
     task: TaskConfig = field(default_factory=lambda: get_task("images_only"))
     use_register_tokens_from_encoder: bool = False
-    use_scale_token: bool = True
+
+    @property
+    def representation(self) -> Representation:
+        """The output representation `pred_head.adaptor` names."""
+        return get_representation(self.pred_head.adaptor)
+
+    @property
+    def output_keys(self) -> frozenset[str]:
+        """The keys of each per-view output dict of a model built from this config."""
+        return self.representation.output_keys
 
 
 def mapanything_v1() -> MapAnythingConfig:
@@ -143,5 +166,8 @@ def mapanything_v1_no_ref_view() -> MapAnythingConfig:
 
 
 def mapanything_ablations() -> MapAnythingConfig:
-    """`mapanything_ablations`: V1 without scale token, scale head or metric-scale output."""
-    return replace(mapanything_v1(), name="mapanything_ablations", use_scale_token=False)
+    """`mapanything_ablations`: V1 without scale token, scale head or metric-scale output (rays + depth + pose by
+    default; the ablation-1 presets choose another representation with `pred_head.adaptor`)."""
+    base = mapanything_v1()
+    head = replace(base.pred_head, adaptor="raydirs_depth_pose_confidence_mask")
+    return replace(base, name="mapanything_ablations", pred_head=head)

@@ -1,5 +1,6 @@
 """The MapAnything network: per-view image encoding, geometric-input fusion, multi-view transformer, and DPT /
-pose / scale heads whose outputs compose into metric world points.
+pose / scale heads whose outputs compose into metric world points. Which heads exist and what the DPT regresses
+follow from the config's output representation (`pred_head.adaptor`, see `representation.py`).
 
 Module names equal the reference's state-dict prefixes (`encoder.model`, `ray_dirs_encoder`, …, `info_sharing`,
 `dpt_feature_head`, `dpt_regressor_head`, `pose_head`, `scale_head`), without the reference's aliased copies of
@@ -9,7 +10,6 @@ the DPT modules (`dense_head.*`, `scratch.layer*_rn`); `mapa_train.models.key_ma
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
@@ -26,12 +26,10 @@ from mapa_train.models.blocks.multiview_transformer import MultiViewTransformer
 from mapa_train.models.blocks.pose_head import PoseHead
 from mapa_train.models.blocks.scale_head import ScaleHead
 from mapa_train.models.blocks.vit_encoder import VisionTransformer
-from mapa_train.models.geometry import quat_to_rotmat
 from mapa_train.models.mapanything.config import MapAnythingConfig
 from mapa_train.models.mapanything.geometric_inputs import GeometricEncoders, View, encode_and_fuse
+from mapa_train.models.mapanything.representation import compose_outputs
 from mapa_train.models.mapanything.task import TaskConfig
-
-DENSE_CHANNELS = 6  # ray direction (3), depth along ray (1), confidence (1), mask logit (1)
 
 
 class ImageEncoder(nn.Module):
@@ -57,6 +55,7 @@ class MapAnything(nn.Module):
     def __init__(self, config: MapAnythingConfig) -> None:
         super().__init__()
         self.config = config
+        rep = self.representation = config.representation
         enc_cfg = config.encoder
         c_enc = enc_cfg.embed_dim
         patch = enc_cfg.patch_size
@@ -76,7 +75,7 @@ class MapAnything(nn.Module):
         self.cam_trans_encoder = GlobalRepresentationEncoder(3, c_enc, global_dims)
         self.cam_trans_scale_encoder = GlobalRepresentationEncoder(1, c_enc, global_dims)
         self.fusion_norm_layer = nn.LayerNorm(c_enc, eps=1e-6)
-        if config.use_scale_token:
+        if rep.scale:
             self.scale_token = nn.Parameter(torch.zeros(c_enc))
             nn.init.trunc_normal_(self.scale_token, std=0.02)
         self.info_sharing = MultiViewTransformer(config.info_sharing, c_enc)
@@ -91,12 +90,18 @@ class MapAnything(nn.Module):
             dpt_in, head.feature_dim, head.layer_dims, head.gradient_checkpointing
         )
         self.dpt_regressor_head = DPTRegressionHead(
-            head.feature_dim, DENSE_CHANNELS, head.gradient_checkpointing
+            head.feature_dim, rep.channels, head.gradient_checkpointing
         )
-        pose_width = head.pose_width if head.pose_width is not None else 4 * patch * patch
-        self.pose_head = PoseHead(dim, pose_width, head.num_resconv_block)
-        if config.use_scale_token:
+        if rep.pose:
+            pose_width = head.pose_width if head.pose_width is not None else 4 * patch * patch
+            self.pose_head = PoseHead(dim, pose_width, head.num_resconv_block)
+        if rep.scale:
             self.scale_head = ScaleHead(dim, head.scale_hidden_dim, head.scale_num_mlp_layers)
+
+    @property
+    def output_keys(self) -> frozenset[str]:
+        """The keys of each per-view output dict (the losses check their needs against these at build time)."""
+        return self.representation.output_keys
 
     # -- switches -------------------------------------------------------------------------------------------------
 
@@ -135,7 +140,7 @@ class MapAnything(nn.Module):
     def _dense_head(
         self, inputs: list[torch.Tensor], image_size: tuple[int, int], chunk_size: int
     ) -> torch.Tensor:
-        """DPT feature head + regressor: four maps `(V·B, C_k, h, w)` -> `(V·B, 6, H, W)`.
+        """DPT feature head + regressor: four maps `(V·B, C_k, h, w)` -> `(V·B, channels, H, W)`.
 
         With pred-head checkpointing the pair runs in slices of `chunk_size` samples (one view), each slice one
         checkpoint segment with the inner checkpoints off: the backward pass then recomputes and holds the
@@ -187,7 +192,7 @@ class MapAnything(nn.Module):
         if self.config.use_register_tokens_from_encoder:
             extra = [c[..., None] for c in cls_tokens.chunk(num_views)]
         scale_token = None
-        if self.config.use_scale_token:
+        if self.representation.scale:
             scale_token = self.scale_token[None, :, None].expand(batch, -1, -1).to(fused.dtype)
         shared = self.info_sharing(per_view, extra, scale_token)
         taps = [torch.cat(maps) for maps in shared.intermediates]
@@ -195,47 +200,8 @@ class MapAnything(nn.Module):
         dpt_inputs = [fused, *taps, final] if self.use_encoder_features_for_dpt else [*taps, final]
         with torch.autocast(device_type=fused.device.type, enabled=False):
             dense = self._dense_head([x.float() for x in dpt_inputs], (height, width), batch)
-            pose = self.pose_head(final.float())
+            pose = self.pose_head(final.float()) if self.representation.pose else None
             metric = None
-            if self.config.use_scale_token:
+            if self.representation.scale:
                 metric = adaptors.metric_scale(self.scale_head(shared.global_token.float()))
-        return compose_outputs(dense, pose, metric, num_views)
-
-
-def compose_outputs(
-    dense: torch.Tensor, pose: torch.Tensor, metric: torch.Tensor | None, num_views: int
-) -> list[dict[str, torch.Tensor]]:
-    """Regressor `(V·B, 6, H, W)`, pose `(V·B, 7)` and metric scale `(B, 1)` -> the per-view output dicts.
-
-    Geometry is predicted scale-free; every length output is multiplied by the per-sample metric scale.
-    """
-    dense = dense.permute(0, 2, 3, 1)
-    rays = adaptors.ray_directions(dense[..., 0:3])
-    depth = adaptors.depth_along_ray(dense[..., 3:4])
-    conf = adaptors.confidence(dense[..., 4])
-    logits = dense[..., 5]
-    trans, quats = adaptors.translation_and_quaternion(pose)
-    pts_cam = rays * depth
-    rot = quat_to_rotmat(quats)
-    pts_world = torch.einsum("nij,nhwj->nhwi", rot, pts_cam) + trans[:, None, None, :]
-    batch = dense.shape[0] // num_views
-    scale = metric if metric is not None else torch.ones(batch, 1, device=dense.device, dtype=dense.dtype)
-    map_scale = scale[:, :, None, None]
-    outputs = []
-    for v in range(num_views):
-        s = slice(v * batch, (v + 1) * batch)
-        out: dict[str, Any] = {
-            "pts3d": pts_world[s] * map_scale,
-            "pts3d_cam": pts_cam[s] * map_scale,
-            "ray_directions": rays[s],
-            "depth_along_ray": depth[s] * map_scale,
-            "cam_trans": trans[s] * scale,
-            "cam_quats": quats[s],
-            "conf": conf[s],
-            "non_ambiguous_mask": adaptors.mask_probability(logits[s]) > 0.5,
-            "non_ambiguous_mask_logits": logits[s],
-        }
-        if metric is not None:
-            out["metric_scaling_factor"] = metric
-        outputs.append(out)
-    return outputs
+        return compose_outputs(self.representation, dense, pose, metric, num_views)

@@ -9,8 +9,9 @@ import torch
 
 from mapa_train.errors import MapaInputError
 from mapa_train.models.blocks.multiview_transformer import MultiViewTransformerConfig
-from mapa_train.models.mapanything.config import mapanything_tiny
-from mapa_train.models.mapanything.model import MapAnything, compose_outputs
+from mapa_train.models.mapanything.config import PredHeadConfig, mapanything_tiny
+from mapa_train.models.mapanything.model import MapAnything
+from mapa_train.models.mapanything.representation import compose_outputs
 from mapa_train.models.mapanything.task import get_task
 from tests.mapa_train.models.conftest import make_views
 
@@ -109,7 +110,9 @@ def test_world_points_of_identity_pose_equal_camera_points() -> None:
     dense = torch.randn(2, 6, 4, 5)
     pose = torch.zeros(2, 7)
     pose[:, 6] = 3.0  # quaternion (0, 0, 0, w) -> identity after normalisation
-    out = compose_outputs(dense, pose, torch.full((1, 1), 2.0), num_views=2)
+    out = compose_outputs(
+        "raydirs_depth_pose_confidence_mask_scale", dense, pose, torch.full((1, 1), 2.0), num_views=2
+    )
     torch.testing.assert_close(out[0]["pts3d"], out[0]["pts3d_cam"])
     torch.testing.assert_close(out[0]["depth_along_ray"], 2.0 * torch.exp(dense[:1, 3:4].permute(0, 2, 3, 1)))
 
@@ -121,7 +124,12 @@ def _tiny_variant(**changes) -> MapAnything:
 @pytest.mark.parametrize(
     "variant",
     [
-        {"use_scale_token": False},
+        {
+            "pred_head": PredHeadConfig(
+                feature_dim=16, layer_dims=(8, 16, 24, 32), pose_width=32,
+                adaptor="raydirs_depth_pose_confidence_mask",
+            )
+        },
         {"use_register_tokens_from_encoder": False},
         {"info_sharing": MultiViewTransformerConfig(dim=32, depth=4, num_heads=2, ffn="mlp", indices=(1, 2))},
         {"info_sharing": MultiViewTransformerConfig(dim=32, depth=4, num_heads=2, indices=(0, 1, 2))},
@@ -138,7 +146,7 @@ def test_ablation_variants_run(variant: dict) -> None:
     torch.manual_seed(6)
     model = _tiny_variant(**variant)
     out = model(make_views(2), task=get_task("aug_training"))
-    assert ("metric_scaling_factor" in out[0]) == model.config.use_scale_token
+    assert ("metric_scaling_factor" in out[0]) == model.config.representation.scale
     sum(o["pts3d"].mean() for o in out).backward()
     if "info_sharing" in variant and variant["info_sharing"].dim == 64:
         assert "proj_embed.weight" not in model.info_sharing.state_dict()
