@@ -59,7 +59,8 @@ def infer(
     Each view: `img (B, 3, H, W)` in [0, 1]; optional `intrinsics (B, 3, 3)`, `depth_z (B, H, W)`,
     `camera_poses (B, 4, 4)` cam2world, `is_metric_scale (B,)` (default True: given depth/poses are metric).
     Returns per view: `pts3d`, `pts3d_cam (B, H, W, 3)`, `camera_poses (B, 4, 4)`, `intrinsics (B, 3, 3)`,
-    `depth_z (B, H, W, 1)`, `conf (B, H, W)`, `mask (B, H, W)` bool, `metric_scaling_factor (B, 1)`.
+    `depth_z (B, H, W, 1)`, `conf (B, H, W)`, `mask (B, H, W)` bool, `metric_scaling_factor (B, 1)` (None without
+    a scale head). Pointmap representations give `pts3d`, `conf`, `mask` and `metric_scaling_factor` only.
     """
     prepared = [_prepare_view(v, i) for i, v in enumerate(views)]
     use_rays = any("ray_directions_cam" in v for v in prepared)
@@ -81,20 +82,24 @@ def infer(
             raw = model(prepared, task=task)
     finally:
         model.train(was_training)
-    results = []
-    for out in raw:
+    return [_user_outputs(out) for out in raw]
+
+
+def _user_outputs(out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
+    """One view's model outputs -> the user-facing dict. A pointmap model (no pose head) gives only `pts3d`,
+    `conf`, `mask` (with a mask channel) and `metric_scaling_factor`: it predicts no cameras or camera points."""
+    result: dict[str, torch.Tensor | None] = {"pts3d": out["pts3d"]}
+    if "ray_directions" in out:
         rays = out["ray_directions"]
-        results.append(
-            {
-                "pts3d": out["pts3d"],
-                "pts3d_cam": out["pts3d_cam"],
-                "camera_poses": pose_matrix(out["cam_quats"], out["cam_trans"]),
-                "intrinsics": intrinsics_from_rays(rays.float()),
-                "depth_z": out["pts3d_cam"][..., 2:3],
-                "ray_directions": rays,
-                "conf": out["conf"],
-                "mask": out["non_ambiguous_mask"],
-                "metric_scaling_factor": out.get("metric_scaling_factor"),
-            }
+        result.update(
+            pts3d_cam=out["pts3d_cam"],
+            camera_poses=pose_matrix(out["cam_quats"], out["cam_trans"]),
+            intrinsics=intrinsics_from_rays(rays.float()),
+            depth_z=out["pts3d_cam"][..., 2:3],
+            ray_directions=rays,
         )
-    return results
+    result["conf"] = out["conf"]
+    if "non_ambiguous_mask" in out:
+        result["mask"] = out["non_ambiguous_mask"]
+    result["metric_scaling_factor"] = out.get("metric_scaling_factor")
+    return result

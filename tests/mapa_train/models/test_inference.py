@@ -52,3 +52,12 @@ def test_infer_with_optional_inputs() -> None:
         assert bool((o["metric_scaling_factor"] > 0).all())
     images_only = infer(model, [{"img": v["img"]} for v in views])
     assert not torch.allclose(images_only[0]["pts3d"], out[0]["pts3d"])
+
+
+def test_infer_with_a_pointmap_model_returns_points_confidence_and_mask_only() -> None:
+    torch.manual_seed(2)
+    model = build_model("mapanything_tiny", {"pred_head.adaptor": "pointmap_confidence_mask"})
+    out = infer(model, [{"img": torch.rand(1, 3, 42, 56)} for _ in range(2)])
+    assert set(out[0]) == {"pts3d", "conf", "mask", "metric_scaling_factor"}
+    assert tuple(out[1]["pts3d"].shape) == (1, 42, 56, 3) and out[1]["mask"].dtype == torch.bool
+    assert out[0]["metric_scaling_factor"] is None
