@@ -1,7 +1,7 @@
 """The start-up memory estimate's activation part against what autograd actually saves, on CPU.
 
     python benchmarks/bench_memory_estimate.py                 # tiny and mid, 2 and 4 views, every flag set
-    python benchmarks/bench_memory_estimate.py --models mapanything_tiny --views 2 8
+    python benchmarks/bench_memory_estimate.py --models mapanything_mid --views 2 --sizes 518x392 --dtypes bf16
 
 For each model, view count, resolution, dtype and checkpointing combination it runs one training forward
 (images-only task, batch 1 per view) and prints the bytes saved for backward (`saved_activation_bytes`: saved
@@ -41,12 +41,14 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(SIZES))
     parser.add_argument("--views", nargs="+", type=int, default=[2, 4])
     parser.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument("--sizes", nargs="+", default=None, help="WxH sizes (default: two per model)")
     args = parser.parse_args()
     ratios = []
     for name in args.models:
         torch.manual_seed(0)
         model = build_model(name).train()
-        for views, (width, height), dtype in itertools.product(args.views, SIZES[name], args.dtypes):
+        sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes] if args.sizes else SIZES[name]
+        for views, (width, height), dtype in itertools.product(args.views, sizes, args.dtypes):
             for flags in itertools.product((False, True), repeat=3):
                 model.set_gradient_checkpointing(*flags)
                 bf16 = dtype == "bf16"

@@ -45,9 +45,22 @@ def _one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     "--stage", required=True, help="Preset to run (`mapa-train presets` lists them), e.g. 4v or 24v."
 )
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
+@click.option(
+    "--estimate-memory",
+    is_flag=True,
+    help="Print the start-up estimate of peak memory per GPU (model on the meta device, no data) and exit.",
+)
+@click.option(
+    "--gpus",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for --estimate-memory (default: the preset's reference GPU count).",
+)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @_one_line_errors
-def train_cmd(stage: str, print_config: bool, overrides: tuple[str, ...]) -> None:
+def train_cmd(
+    stage: str, print_config: bool, estimate_memory: bool, gpus: int | None, overrides: tuple[str, ...]
+) -> None:
     """Train one stage. OVERRIDES are `group=choice` (loss=vggt_loss, model/task=images_only,
     machine=/path/mine.yaml) and dotted keys in the reference's spelling
     (train_params.max_num_of_imgs_per_gpu=48, model.info_sharing.module_args.gradient_checkpointing=true).
@@ -57,6 +70,11 @@ def train_cmd(stage: str, print_config: bool, overrides: tuple[str, ...]) -> Non
     cfg = compose(stage, list(overrides))
     if print_config:
         click.echo(to_yaml(cfg), nl=False)
+        return
+    if estimate_memory:
+        from mapa_train.train.memory import estimate_for_config
+
+        click.echo(estimate_for_config(cfg, gpus or int(cfg.run.reference_gpus)).line())
         return
     from mapa_train.config.presets import preset_status
 

@@ -17,7 +17,8 @@ draw (the view count whose sets x views is largest, at the largest resolution of
 and, for every checkpointed part, the largest segment it recomputes in the backward pass (one block over all
 images, or one head chunk of one view). The per-element constants are bytes fitted to what autograd saves for the
 backward pass of the tiny and mid MapAnything on CPU (`saved_activation_bytes`, which also counts the inputs that
-non-reentrant checkpoints hold), at 42x56..168x224 and with every checkpointing combination. The loss's own saved
+non-reentrant checkpoints hold), fp32 at 56x42..224x168 and bf16 at 518x392, with every checkpointing combination
+(`benchmarks/bench_memory_estimate.py` prints the ratios). The loss's own saved
 tensors, allocator fragmentation, cuDNN/cuBLAS workspaces and the CUDA context are not included.
 """
 
@@ -209,6 +210,22 @@ def estimate_memory(
         dtype="bf16" if bf16 else "fp32",
         checkpointing=tuple(name for name, on in flags.items() if on),
     )
+
+
+def estimate_for_config(cfg: DictConfig, world: int) -> MemoryEstimate:
+    """The estimate of a run config without running it: the model is built on the meta device (no memory, no
+    weights read), its checkpointing flags and lr-0 freezes applied as the run would."""
+    from mapa_train.data.dataset import view_counts
+    from mapa_train.models.registry import build_model
+    from mapa_train.train.model_setup import model_overrides
+    from mapa_train.train.optim import build_param_groups
+
+    model = build_model(cfg.model.name, model_overrides(cfg), device="meta")
+    if hasattr(model, "set_gradient_checkpointing"):
+        model.set_gradient_checkpointing(**checkpointing_flags(cfg))
+    build_param_groups(model, cfg.train_params)
+    counts = view_counts(int(cfg.dataset.num_views), bool(cfg.dataset.variable_num_views))
+    return estimate_memory(model, cfg, world, counts)
 
 
 @contextlib.contextmanager

@@ -125,3 +125,26 @@ def test_out_of_memory_names_the_knobs_and_their_values(tmp_path, monkeypatch) -
     assert "model.pred_head.gradient_checkpointing (now true)" in text
     assert "the start-up estimate was" in text
     assert isinstance(info.value.__cause__, torch.OutOfMemoryError)
+
+
+def test_estimate_memory_flag_of_the_cli() -> None:
+    from click.testing import CliRunner
+
+    from cli.mapa_train_cli import main
+    from mapa_train.models.registry import count_registered_parameters
+    from mapa_train.train.memory import estimate_for_config
+
+    runner = CliRunner()
+    tiny = runner.invoke(main, ["train", "--stage", "tiny_4v", "--estimate-memory", "--gpus", "1"])
+    assert tiny.exit_code == 0, tiny.output
+    assert tiny.output.strip() == estimate_for_config(compose("tiny_4v"), 1).line()
+    full = runner.invoke(main, ["--stage", "24v", "--estimate-memory"])  # 64 GPUs, as the preset
+    assert full.exit_code == 0, full.output
+    assert "for 2 x 18 views at 518x518, bf16, checkpointing: encoder)" in full.output
+    est = estimate_for_config(compose("24v"), 64)
+    # fp32 weights, grads, two AdamW moments and DDP's bucket copy of the grads: 20 bytes per value (all trainable)
+    assert est.static == 20 * count_registered_parameters("mapanything_v1.1")
+    more = estimate_for_config(
+        compose("24v", ["model.info_sharing.module_args.gradient_checkpointing=true"]), 64
+    )
+    assert more.static == est.static and more.activations < est.activations / 2
