@@ -1,13 +1,16 @@
-"""Training-loader throughput against the bare decode of the same files (the floor), folder layout.
+"""Training-loader throughput against the bare decode of the same files (the floor), folder and packed layouts.
 
     python benchmarks/bench_data_loading.py [--root ROOT --dataset ROW] [--size 768x576] [--views 4]
                                             [--resolution 518x392] [--workers 0,1,2] [--samples 32]
+                                            [--repeats 3] [--no-packed]
 
 Without --root it renders two `wai convert synthetic` scenes (PNG images, EXR depth) at --size and computes their
 covisibility with `metadata.covisibility`. It prints views/s of the bare decode (image + depth of exactly the
 frames the loader reads, one process) and of the loader with each worker count (sampling, cleaning, crop and
 resize, colour augmentation, geometry, collation), and the ratio loader / floor (target >= 0.7 with 0 workers
-on an idle machine). The floor is the faster of one run before and one after the loaders.
+on an idle machine). Unless --no-packed, the scenes are also packed (`wai pack`, at the resolution plus the
+aug_crop jitter) and the same passes on the stores are compared with the same folder floor (target: > 1).
+Figures are medians of --repeats interleaved repetitions (`mapa_train.data.profile`, as `mapa-train profile-data`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--interpolation", choices=INTERPOLATIONS, default="auto")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-packed", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     resolution = tuple(int(v) for v in args.resolution.split("x"))
@@ -69,14 +74,10 @@ def main() -> None:
             samples=args.samples,
             batch_size=args.batch_size,
             interpolation=args.interpolation,
+            pack=not args.no_packed,
+            repeats=args.repeats,
         )
-    if args.json:
-        print(
-            json.dumps({"floor": result.floor, "loader": result.loader, "ratio": result.ratios()}, indent=2)
-        )
-    else:
-        print("folder layout")
-        print("\n".join(result.lines()))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else "\n".join(result.lines()))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,30 @@ def _resolution(text: str) -> tuple[int, int]:
     show_default=True,
     help="Image shrinking filter (cv2); auto: bilinear down to 0.55 of the size, area below.",
 )
+@click.option(
+    "--packed",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="Folder of `wai pack` stores of the same scenes to time as the packed layout.",
+)
+@click.option(
+    "--pack-resolution",
+    default="auto",
+    show_default=True,
+    help="Without --packed: pack ROOT to a temporary folder at WxH ('auto': the resolution plus the aug_crop "
+    "jitter; 'full': the source size).",
+)
+@click.option("--no-packed", is_flag=True, help="Time the folder layout only.")
+@click.option(
+    "--aug-crop", type=click.IntRange(min=0), default=16, show_default=True, help="Scale jitter of the crops."
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Interleaved repetitions; figures are medians.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @reports_errors
 def profile_data_cmd(
@@ -57,9 +81,15 @@ def profile_data_cmd(
     samples: int,
     batch_size: int,
     interpolation: str,
+    packed: Path | None,
+    pack_resolution: str,
+    no_packed: bool,
+    aug_crop: int,
+    repeats: int,
     as_json: bool,
 ) -> None:
-    """Time the training loader (views/s with 0, 1, 2 workers) against the bare decode of the same files."""
+    """Time the training loader (views/s with 0, 1, 2 workers) against the bare decode of the same files, for the
+    folder layout and the packed layout (ROOT packed to a temporary folder unless --packed names stores)."""
     import json
 
     from mapa_train.data.profile import profile_data
@@ -68,6 +98,13 @@ def profile_data_cmd(
     size = _resolution(resolution)
     if samples <= batch_size:
         raise click.BadParameter("--samples must exceed --batch-size (the first batch is not timed)")
+    if packed is not None and no_packed:
+        raise click.BadParameter("--packed and --no-packed exclude each other")
+    pack_size: tuple[int, int] | str | None = pack_resolution
+    if pack_resolution == "full":
+        pack_size = None
+    elif pack_resolution != "auto":
+        pack_size = _resolution(pack_resolution)
     result = profile_data(
         root,
         dataset=dataset,
@@ -77,16 +114,13 @@ def profile_data_cmd(
         samples=samples,
         batch_size=batch_size,
         interpolation=interpolation,  # type: ignore[arg-type]
+        aug_crop=aug_crop,
+        packed=packed,
+        pack=not no_packed,
+        pack_resolution=pack_size,
+        repeats=repeats,
     )
     if as_json:
-        payload = {
-            "views": result.views,
-            "resolution": list(result.resolution),
-            "samples": result.samples,
-            "floor_views_per_s": result.floor,
-            "loader_views_per_s": {str(k): v for k, v in result.loader.items()},
-            "ratio": {str(k): v for k, v in result.ratios().items()},
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo("\n".join(result.lines()))
