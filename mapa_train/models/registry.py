@@ -173,7 +173,11 @@ for _entry in (
         "no ref-view PE",
     ),
     ModelEntry(
-        "mapanything_ablations", "mapanything", "ablation", mapa_cfg.mapanything_ablations, "no scale token"
+        "mapanything_ablations",
+        "mapanything",
+        "ablation",
+        mapa_cfg.mapanything_ablations,
+        "no scale token; pred_head.adaptor picks the output representation",
     ),
 ):
     register_model(_entry)

@@ -181,3 +181,17 @@ def test_full_size_ablation_parameter_counts_differ_by_the_heads() -> None:
     with_scale = count("campointmap_pose_confidence_mask_scale")
     full = count_parameters(build_model("mapanything_v1", device="meta"))
     assert full - with_scale == rdp - campm  # V1's scale token and head are the only other difference
+
+
+def test_save_and_load_pretrained_keeps_the_representation(tmp_path) -> None:
+    from mapa_train.models.weights import load_pretrained, save_pretrained
+
+    model = tiny("campointmap_pose_confidence_mask")
+    save_pretrained(model, tmp_path / "m")
+    loaded = load_pretrained(tmp_path / "m")
+    assert loaded.config.pred_head.adaptor == "campointmap_pose_confidence_mask"
+    assert loaded.output_keys == model.output_keys
+    torch.manual_seed(3)
+    views = make_views(2, batch=1, height=28, width=28)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(views)[1]["pts3d"], model(views)[1]["pts3d"])
