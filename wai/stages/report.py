@@ -22,12 +22,18 @@ class SceneOutcome:
              scene that the runner skipped without touching its log has state ``skipped`` too.
     reason:  one line: why it was skipped or failed (the first line of the error); empty when finished.
     seconds: time spent on the scene in this run.
+    cpu_seconds: CPU time (user and system) of the process that ran the scene, while it did.
+    worker:  process id of that process (0: the scene was never dispatched).
+    started: when the scene started (seconds since the epoch; 0 when never dispatched).
     """
 
     scene: str
     state: str
     reason: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    worker: int = 0
+    started: float = 0.0
 
     @property
     def category(self) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from wai.atomic import remove_stale_temporaries
+from wai.atomic import batched_durability, remove_stale_temporaries
 from wai.errors import WaiStageError
 from wai.stages.process_log import ProcessLog
 from wai.stages.report import REASON_FINISHED, REASON_LOCKED, SceneOutcome, first_line
@@ -93,14 +94,17 @@ def _error_line(exc: BaseException) -> str:
 def _do_work(stage: Stage, scene_dir: Path, redo: bool) -> tuple[SceneResult, str]:
     """Clean what an earlier attempt left, run the stage, and turn any exception into a failed result.
 
-    Returns the result to record and the one-line reason for the report.
+    Returns the result to record and the one-line reason for the report. The scene's frame files are flushed to
+    disk together (`wai.atomic.batched_durability`), before the stage's scene-level files and before the log says
+    finished, instead of one flush per file.
     """
     try:
-        # We hold the scene lock, so any temporary file here is from a writer that died.
-        remove_stale_temporaries(scene_dir)
-        if redo and stage.reset is not None:
-            stage.reset(scene_dir)
-        value = stage.process(scene_dir)
+        with batched_durability(scene_dir):
+            # We hold the scene lock, so any temporary file here is from a writer that died.
+            remove_stale_temporaries(scene_dir)
+            if redo and stage.reset is not None:
+                stage.reset(scene_dir)
+            value = stage.process(scene_dir)
         if value is None:
             return SceneResult(), ""
         if not isinstance(value, SceneResult):
@@ -116,11 +120,12 @@ def _do_work(stage: Stage, scene_dir: Path, redo: bool) -> tuple[SceneResult, st
 
 def run_scene(stage: Stage, root: Path, scene: str, settings: SceneSettings) -> SceneOutcome:
     """Process one scene under its lock and record the result in its process log."""
-    start = time.monotonic()
+    started, start, cpu_start = time.time(), time.monotonic(), time.process_time()
     scene_dir = Path(root) / scene
 
     def outcome(state: str, reason: str = "") -> SceneOutcome:
-        return SceneOutcome(scene, state, reason, time.monotonic() - start)
+        cpu = time.process_time() - cpu_start
+        return SceneOutcome(scene, state, reason, time.monotonic() - start, cpu, os.getpid(), started)
 
     log = ProcessLog(scene_dir)
     try:

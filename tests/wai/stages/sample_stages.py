@@ -56,3 +56,16 @@ def remove_out(scene_dir: Path) -> None:
     shutil.rmtree(scene_dir / "out", ignore_errors=True)
     with open(scene_dir / "resets.log", "a") as fh:
         fh.write("reset\n")
+
+
+def write_frames_then_summary(scene_dir: Path) -> None:
+    """Writes three frame files in ``frames/`` and then a scene-level ``summary.txt``, like a converter."""
+    for i in range(3):
+        atomic_write_text(scene_dir / "frames" / f"{i:04d}.txt", f"{scene_dir.name} frame {i}\n")
+    atomic_write_text(scene_dir / "summary.txt", "3 frames\n")
+
+
+def write_frame_then_fail(scene_dir: Path) -> None:
+    """Writes one frame file, then fails."""
+    atomic_write_text(scene_dir / "frames" / "0000.txt", "frame 0\n")
+    raise RuntimeError("broken after the first frame")

@@ -4,6 +4,7 @@ submitit executor runs a stage end to end."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,8 @@ def test_two_workers_give_the_same_tree_as_one(tmp_path: Path) -> None:
     assert one.ok and two.ok and len(two.done) == len(NAMES)
     assert [o.scene for o in two.outcomes] == NAMES  # report in scene order, whatever the completion order
     assert tree_snapshot(tmp_path / "one") == tree_snapshot(tmp_path / "two")
+    assert {o.worker for o in one.outcomes} == {os.getpid()}
+    assert all(o.worker not in (0, os.getpid()) for o in two.outcomes)
 
 
 def test_worker_failures_are_reported_per_scene(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,14 @@ def test_a_file_as_root_is_one_error_before_any_scene(tmp_path: Path) -> None:
         run_stage(WRITE, tmp_path / "file", scenes=["a", "b"], progress=False)
     with pytest.raises(WaiStageError, match="cannot create dataset root"):
         run_stage(WRITE, tmp_path / "file" / "sub", scenes=["a"], progress=False)
+
+
+def test_outcomes_say_which_process_ran_a_scene_when_and_for_how_much_cpu(tmp_path: Path) -> None:
+    root = _make_root(tmp_path / "root", ["a", "b"])
+    ProcessLog(root / "b").set("moge", "finished")
+    before = time.time()
+    report = run_stage(WRITE, root, progress=False)
+    a, b = report.outcome("a"), report.outcome("b")
+    assert a.worker == os.getpid() and before <= a.started <= time.time()
+    assert 0 < a.cpu_seconds and a.seconds > 0
+    assert (b.worker, b.started, b.cpu_seconds) == (0, 0.0, 0.0)  # skipped from its log, never dispatched
