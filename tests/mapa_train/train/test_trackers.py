@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,9 @@ def wandb_records(path: Path) -> list:
             pos += block - pos % block
             continue
         _crc, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
-        if length == 0 and kind == 0:
+        if (length == 0 and kind == 0) or pos + 7 + length > len(
+            data
+        ):  # the end, or a chunk still being written
             break
         chunk, pos = data[pos + 7 : pos + 7 + length], pos + 7 + length
         pending = chunk if kind in (1, 2) else pending + chunk
@@ -52,6 +55,16 @@ def wandb_records(path: Path) -> list:
             record.ParseFromString(pending)
             records.append(record)
     return records
+
+
+def finished_records(path: Path, patience_s: float = 120.0) -> list:
+    """The records once the wandb service has written the run's exit record (it writes after `finish` returns)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        records = wandb_records(path)
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
 
 
 def items(entries) -> dict:
@@ -68,7 +81,7 @@ def test_wandb_offline_run_holds_the_loss_history(tmp_path, monkeypatch) -> None
     result = train(cfg_for(tmp_path / "runs", "[wandb]"), standin_parts)
     assert len(result.losses) == 3
     [log] = sorted((tmp_path / "wandb_dir").glob("wandb/offline-run-*/run-*.wandb"))
-    records = wandb_records(log)
+    records = finished_records(log)
     history = [items(r.history.item) for r in records if r.WhichOneof("record_type") == "history"]
     rows = [h for h in history if "train_loss" in h]
     assert [h["_step"] for h in rows] == [1, 2, 3]
