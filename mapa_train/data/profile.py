@@ -267,6 +267,48 @@ def profile_data(
     if repeats < 1:
         raise MapaConfigError(f"profile: repeats must be at least 1, got {repeats}")
     retain_freed_memory()  # as the loader does in its process, so the floor and the loader share the heap policy
+    with _one_thread():
+        return _profile(
+            root, dataset, num_views, resolution, workers, samples, batch_size, augment, aug_crop, seed,
+            interpolation, opener, packed, pack, pack_resolution, repeats,
+        )  # fmt: skip
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """OpenCV and torch on one thread in this process while profiling, as in the loader's workers: the in-process
+    passes then use one core, like the bare decode, and their CPU times compare like with like."""
+    import cv2
+    import torch
+
+    before = cv2.getNumThreads(), torch.get_num_threads()
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before[0])
+        torch.set_num_threads(before[1])
+
+
+def _profile(
+    root: str | Path,
+    dataset: str,
+    num_views: int,
+    resolution: Resolution,
+    workers: Sequence[int],
+    samples: int,
+    batch_size: int,
+    augment: str,
+    aug_crop: int,
+    seed: int,
+    interpolation: Interpolation,
+    opener: SceneOpener | None,
+    packed: str | Path | None,
+    pack: bool,
+    pack_resolution: Resolution | None | str,
+    repeats: int,
+) -> ProfileResult:
     options = ViewOptions(augment=get_augment(augment), aug_crop=aug_crop, interpolation=interpolation)
     build = dict(dataset=dataset, opener=opener, samples=samples, num_views=num_views, resolution=resolution)
     folder_data = _dataset(root, options=options, seed=seed, **build)  # type: ignore[arg-type]
