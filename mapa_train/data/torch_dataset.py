@@ -22,7 +22,11 @@ from mapa_train.data.sampler import DynamicBatchSampler, ValidationSampler
 
 
 class ViewSetDataset(Dataset):
-    """A torch `Dataset` whose items are the numpy view lists of a `MixedDataset` (index tuples pass through)."""
+    """A torch `Dataset` whose items are the numpy view lists of a `MixedDataset` (index tuples pass through).
+
+    The process that loads an item (a worker, or the trainer itself with ``num_workers=0``) switches its malloc to
+    keep freed pages (`mapa_train.data.heap.retain_freed_memory`): its resident size then stays near its peak.
+    """
 
     def __init__(self, data: MixedDataset) -> None:
         self.data = data
