@@ -135,32 +135,50 @@ def mapanything_activation_bytes(
     encoder: bool = False,
     info_sharing: bool = False,
     pred_head: bool = False,
+    frozen: tuple[str, ...] = (),
 ) -> tuple[float, float]:
     """(saved, recompute) bytes of one training forward of a `MapAnythingConfig` on `images` images of
-    width x height (views per set `views`), under bf16 autocast or fp32, with the given checkpointing flags."""
+    width x height (views per set `views`), under bf16 autocast or fp32, with the given checkpointing flags.
+
+    `frozen` names parts ("encoder", "info_sharing") that save nothing because neither they nor anything before
+    them needs a gradient (the heads-only fine-tune)."""
     enc, aat, head = config.encoder, config.info_sharing, config.pred_head
     grid = (height // enc.patch_size) * (width // enc.patch_size)
     pixels = height * width
     dtype = "bf16" if bf16 else "fp32"
     enc_depth = enc.keep_first_n_layers or enc.depth
-    enc_tokens = grid + 1 + enc.num_register_tokens
-    aat_tokens = grid + (1 if config.use_register_tokens_from_encoder else 0)
-    enc_block = images * enc_tokens * enc.embed_dim * BLOCK_BYTES[dtype, enc.ffn]
-    aat_block = images * aat_tokens * aat.dim * BLOCK_BYTES[dtype, aat.ffn]
+    enc_tokens = images * (grid + 1 + enc.num_register_tokens) * enc.embed_dim  # token x channel values
+    aat_tokens = images * (grid + (1 if config.use_register_tokens_from_encoder else 0)) * aat.dim
+    enc_block = enc_tokens * BLOCK_BYTES[dtype, enc.ffn]
+    aat_block = aat_tokens * BLOCK_BYTES[dtype, aat.ffn]
     head_part = images * pixels * head.feature_dim * HEAD_BYTES_PER_FEATURE
-    saved = images * enc_depth * enc_tokens * enc.embed_dim * HELD_BYTES
-    saved += images * aat.depth * aat_tokens * aat.dim * HELD_BYTES
-    saved += images * (
-        4 * grid * aat.dim * HELD_BYTES + pixels * (PIXEL_BYTES + PIXEL_BYTES_PER_FEATURE * head.feature_dim)
-    )
-    saved += (0.0 if encoder else enc_depth * enc_block) + (0.0 if info_sharing else aat.depth * aat_block)
-    saved += 0.0 if pred_head else head_part
-    sets = max(1, images // views)
-    recompute = max(
-        enc_block if encoder else 0.0,
-        aat_block if info_sharing else 0.0,
-        head_part * sets / images if pred_head else 0.0,
-    )
+    parts = {  # part -> (checkpointing on, saved plainly, saved checkpointed, largest recomputed segment)
+        "encoder": (
+            encoder,
+            enc_depth * (enc_block + enc_tokens * HELD_BYTES),
+            enc_depth * enc_tokens * HELD_BYTES,
+            enc_block,
+        ),
+        "info_sharing": (
+            info_sharing,
+            aat.depth * (aat_block + aat_tokens * HELD_BYTES),
+            aat.depth * aat_tokens * HELD_BYTES,
+            aat_block,
+        ),
+        "pred_head": (
+            pred_head,
+            head_part,
+            0.0,
+            head_part / max(1, views),
+        ),  # one chunk = one view of every set
+    }
+    per_pixel = PIXEL_BYTES + PIXEL_BYTES_PER_FEATURE * head.feature_dim
+    saved = images * (4 * grid * aat.dim * HELD_BYTES + pixels * per_pixel)
+    recompute = 0.0
+    for name, (on, plain, checkpointed, segment) in parts.items():
+        if name not in frozen:
+            saved += checkpointed if on else plain
+            recompute = max(recompute, segment if on else 0.0)
     return saved, recompute
 
 
@@ -184,6 +202,21 @@ def checkpointing_flags(cfg: DictConfig) -> dict[str, bool]:
     }
 
 
+#: MapAnything's parameters after the image side (the multi-view transformer, then the heads).
+_AFTER_ENCODER = ("info_sharing.", "dpt_", "pose_head.", "scale_head.")
+
+
+def frozen_parts(model: nn.Module) -> tuple[str, ...]:
+    """MapAnything parts that save no activations: the image side (encoders, fusion, scale token) when none of it
+    is trained, and then the multi-view transformer too when it is not trained either."""
+    named = list(model.named_parameters())
+    if any(p.requires_grad for n, p in named if not n.startswith(_AFTER_ENCODER)):
+        return ()
+    if any(p.requires_grad for n, p in named if n.startswith("info_sharing.")):
+        return ("encoder",)
+    return ("encoder", "info_sharing")
+
+
 def estimate_memory(
     model: nn.Module, cfg: DictConfig, world: int, view_counts: tuple[int, ...]
 ) -> MemoryEstimate:
@@ -198,7 +231,9 @@ def estimate_memory(
     saved = recompute = None
     config = getattr(model, "config", None)
     if isinstance(config, MapAnythingConfig):
-        saved, recompute = mapanything_activation_bytes(config, images, views, width, height, bf16, **flags)
+        saved, recompute = mapanything_activation_bytes(
+            config, images, views, width, height, bf16, **flags, frozen=frozen_parts(model)
+        )
     return MemoryEstimate(
         **static_bytes(model, world),
         saved=saved,

@@ -148,3 +148,21 @@ def test_estimate_memory_flag_of_the_cli() -> None:
         compose("24v", ["model.info_sharing.module_args.gradient_checkpointing=true"]), 64
     )
     assert more.static == est.static and more.activations < est.activations / 2
+
+
+@pytest.mark.parametrize("trained", ["info_sharing_and_heads", "heads"])
+def test_frozen_parts_save_nothing(trained) -> None:
+    from mapa_train.train.memory import frozen_parts
+
+    torch.manual_seed(0)
+    model = build_model("mapanything_tiny").train()
+    kept = ("dpt_", "pose_head.", "scale_head.") + (("info_sharing.",) if trained != "heads" else ())
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(kept))
+    frozen = frozen_parts(model)
+    assert frozen == (("encoder",) if trained != "heads" else ("encoder", "info_sharing"))
+    estimate, _ = mapanything_activation_bytes(model.config, 4, 4, W, H, False, frozen=frozen)
+    plain, _ = mapanything_activation_bytes(model.config, 4, 4, W, H, False)
+    truth = measured(model, 4, (False, False, False))
+    assert 0.8 <= estimate / truth <= 1.25, (estimate, truth)
+    assert estimate < plain
