@@ -19,6 +19,7 @@ import numpy as np
 
 import wai
 from mapa_train.benchmark.sets import BenchmarkSet
+from mapa_train.benchmark.view_cache import ViewCache
 from mapa_train.data.augment import ColorAugment, augment_and_normalize
 from mapa_train.data.cleaning import MissingModalityWarner, read_clean_view
 from mapa_train.data.crop import crop_resize
@@ -116,13 +117,15 @@ def dataset_scenes(
 
 
 class SceneReader:
-    """Opens each scene of one dataset once and builds the views of its sets."""
+    """Opens each scene of one dataset once and builds the views of its sets, keeping the most recently built ones
+    (up to `cache_bytes`) for the next sets that show the same frames."""
 
-    def __init__(self, dataset: BenchmarkDataset, data_root: str | Path) -> None:
+    def __init__(self, dataset: BenchmarkDataset, data_root: str | Path, cache_bytes: int = 0) -> None:
         self.dataset = dataset
         self.row = dataset.data_row
         self.root = dataset_root(dataset, data_root)
         self.warner = MissingModalityWarner()
+        self.cache = ViewCache(cache_bytes)
         self._scenes: dict[str, Any] = {}
 
     def scene(self, name: str) -> Any:
@@ -139,41 +142,49 @@ class SceneReader:
     def views(
         self, bench_set: BenchmarkSet, resolution: tuple[int, int], data_norm_type: str
     ) -> list[dict[str, Any]]:
-        """The set's views at `resolution` (W, H), numpy, with the `VIEW_FIELDS` of the training sample."""
+        """The set's views at `resolution` (W, H), numpy, with the `VIEW_FIELDS` of the training sample. A frame that
+        appears twice, or in an earlier set still in the cache, is the same (read-only) view dict."""
+        out = []
+        for frame_idx in bench_set.frames:
+            key = (bench_set.scene, frame_idx, tuple(resolution), data_norm_type)
+            view = self.cache.get(key)
+            if view is None:
+                view = self.cache.put(key, self._build(bench_set, frame_idx, resolution, data_norm_type))
+            out.append(view)
+        return out
+
+    def _build(
+        self, bench_set: BenchmarkSet, frame_idx: int, resolution: tuple[int, int], data_norm_type: str
+    ) -> dict[str, Any]:
+        """One frame's view. Its `VIEW_FIELDS` do not depend on the set (the set-specific bookkeeping fields of the
+        training sample, such as `idx` and `rng`, are not among them), so a cached view serves every set."""
         scene = self.scene(bench_set.scene)
         metric = self.row.metric
         if metric is None:
             metric = getattr(scene, "scale_type", None) == "metric"
-        out = []
-        for position, frame_idx in enumerate(bench_set.frames):
-            frame = scene.frames[frame_idx]
-            try:
-                clean = read_clean_view(frame, self.row, bench_set.scene, self.warner)
-                masks = None if clean.non_ambiguous is None else {"non_ambiguous": clean.non_ambiguous}
-                cropped = crop_resize(clean.image, clean.depth, clean.camera, resolution, masks=masks)
-            except MapaDataError:
-                raise
-            except (wai.WaiError, ValueError, OSError) as exc:
-                raise MapaDataError(f"{where(scene=bench_set.scene, frame=frame.name)}: {exc}") from exc
-            img = augment_and_normalize(
-                cropped.image, ColorAugment(), data_norm_type, np.random.default_rng(0)
-            )
-            out.append(
-                build_view(
-                    img=img,
-                    depth=cropped.depth,
-                    camera=cropped.camera,
-                    cam2world=clean.cam2world,
-                    non_ambiguous=cropped.masks.get("non_ambiguous"),
-                    dataset=self.row.label,
-                    label=bench_set.scene,
-                    instance=f"images/{frame.name}",
-                    idx=(bench_set.scene_idx, 0, position),
-                    is_metric_scale=bool(metric),
-                    is_synthetic=self.row.synthetic,
-                    data_norm_type=data_norm_type,
-                    rng=bench_set.seed,
-                    keys=VIEW_FIELDS,
-                )
-            )
-        return out
+        frame = scene.frames[frame_idx]
+        try:
+            clean = read_clean_view(frame, self.row, bench_set.scene, self.warner)
+            masks = None if clean.non_ambiguous is None else {"non_ambiguous": clean.non_ambiguous}
+            cropped = crop_resize(clean.image, clean.depth, clean.camera, resolution, masks=masks)
+        except MapaDataError:
+            raise
+        except (wai.WaiError, ValueError, OSError) as exc:
+            raise MapaDataError(f"{where(scene=bench_set.scene, frame=frame.name)}: {exc}") from exc
+        img = augment_and_normalize(cropped.image, ColorAugment(), data_norm_type, np.random.default_rng(0))
+        return build_view(
+            img=img,
+            depth=cropped.depth,
+            camera=cropped.camera,
+            cam2world=clean.cam2world,
+            non_ambiguous=cropped.masks.get("non_ambiguous"),
+            dataset=self.row.label,
+            label=bench_set.scene,
+            instance=f"images/{frame.name}",
+            idx=(bench_set.scene_idx, 0, frame_idx),
+            is_metric_scale=bool(metric),
+            is_synthetic=self.row.synthetic,
+            data_norm_type=data_norm_type,
+            rng=bench_set.seed,
+            keys=VIEW_FIELDS,
+        )

@@ -188,9 +188,13 @@ def pose_auc(
 
 
 def horn_residuals(gt_centres: np.ndarray, pred_centres: np.ndarray) -> np.ndarray:
-    """‖R g_i + t − p_i‖ after the rigid (no scale) Horn alignment of the GT centres onto the predicted ones."""
+    """‖R g_i + t − p_i‖ after the rigid (no scale) Horn alignment of the GT centres onto the predicted ones.
+
+    All NaN when a centre is not finite (a NaN prediction), where the SVD would fail."""
     g = np.asarray(gt_centres, np.float64)
     p = np.asarray(pred_centres, np.float64)
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(p))):
+        return np.full(len(g), np.nan)
     g_mean, p_mean = g.mean(axis=0), p.mean(axis=0)
     w = (g - g_mean).T @ (p - p_mean)
     u, _, vt = np.linalg.svd(w.T)
@@ -218,7 +222,9 @@ def metric_scale_abs_rel(pred_scale: float, gt_scale: float) -> float:
 
 
 def score_set(aligned: AlignedSet) -> dict[str, float]:
-    """Every metric of one aligned set: per-view metrics are the `np.mean` over its views (NaN propagates)."""
+    """Every metric of one aligned set: per-view metrics are the `np.mean` over its views (NaN propagates).
+
+    This is the readable definition; the runner scores with `scoring.score_views`, tested to give the same numbers."""
     a = aligned
     gt_z, pr_z = a.gt_pts_cam[..., 2:3], a.pr_pts_cam[..., 2:3]
     g_centres, p_centres = a.gt_poses[:, :3, 3], a.pr_poses[:, :3, 3]

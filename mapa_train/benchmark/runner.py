@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from mapa_train.benchmark.alignment import align_set
 from mapa_train.benchmark.datasets import SceneReader, dataset_scenes, get_benchmark_dataset
-from mapa_train.benchmark.metrics import ALL_METRICS, score_set
+from mapa_train.benchmark.metrics import ALL_METRICS
+from mapa_train.benchmark.scoring import score_views
 from mapa_train.benchmark.sets import BenchmarkSet, select_sets, write_sets
 from mapa_train.errors import MapaConfigError, MapaDataError
 from mapa_train.models.mapanything.task import get_task
@@ -66,6 +66,8 @@ class BenchmarkConfig:
     overlap: bool | None = None
     """Load and score in threads beside the forward passes; None: only when the model is on an accelerator (on a
     CPU the threads would take the model's cores)."""
+    cache_mb: int = 1024
+    """Megabytes of built views kept for the next sets of a scene that show the same frames (0: none)."""
 
 
 @dataclasses.dataclass
@@ -275,6 +277,15 @@ class BenchmarkRunner:
         self.timings.sampling += time.perf_counter() - start
         return sets
 
+    def _batches(self, sets: list[BenchmarkSet]) -> list[list[BenchmarkSet]]:
+        """The sets in forward batches. One set per forward: a scene's sets one after another, so the view cache
+        serves the frames they share (each set's seed and rows do not depend on the order). Larger batches keep the
+        reference's order, which decides what is batched together."""
+        size = self.config.batch_size
+        if size == 1:
+            return [[s] for s in sorted(sets, key=lambda s: (s.scene_idx, s.set_idx))]
+        return [sets[i : i + size] for i in range(0, len(sets), size)]
+
     def _load(
         self, reader: SceneReader, batch: list[BenchmarkSet], resolution: tuple[int, int]
     ) -> tuple[list[tuple[BenchmarkSet, list[dict[str, Any]]]], list[tuple[BenchmarkSet, str]]]:
@@ -310,7 +321,7 @@ class BenchmarkRunner:
         start = time.perf_counter()
         rows = []
         for (s, gt_views), pred in zip(loaded, predictions, strict=True):
-            scores = score_set(align_set(gt_views, pred))
+            scores = score_views(gt_views, pred)
             rows.append(_row(self.label, task, s, elapsed / len(loaded), None) | scores)
         self.timings.metrics += time.perf_counter() - start
         return rows
@@ -352,18 +363,26 @@ class BenchmarkRunner:
         rows: list[dict[str, Any]] = []
         for name in cfg.datasets:
             dataset = get_benchmark_dataset(name)
-            reader = SceneReader(dataset, cfg.data)
+            reader = SceneReader(dataset, cfg.data, cfg.cache_mb * 2**20)
             scenes = dataset_scenes(dataset, cfg.data, cfg.metadata)
             resolution = cfg.resolution or dataset.resolution
             for num_views in cfg.views:
                 sets = self._sets(reader, scenes, num_views)
-                batches = [sets[i : i + cfg.batch_size] for i in range(0, len(sets), cfg.batch_size)]
+                batches = self._batches(sets)
                 rows.extend(
                     self._run_batches(
                         reader, batches[self.state.process_index :: self.state.num_processes], resolution
                     )
                 )
-                log.info("%s %s %dv: %d sets", self.label, name, num_views, len(sets))
+                log.info(
+                    "%s %s %dv: %d sets (view cache: %d hits, %d misses)",
+                    self.label,
+                    name,
+                    num_views,
+                    len(sets),
+                    reader.cache.hits,
+                    reader.cache.misses,
+                )
         if self.state.num_processes > 1:
             rows = gather_object(rows)
         rows.sort(key=lambda r: (r["task"], r["dataset"], r["views"], r["set"]))
