@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from wai.stages.allocator import keep_freed_memory
 from wai.stages.report import SceneOutcome, first_line
 from wai.stages.scene_task import SceneSettings, run_scene
 from wai.stages.stage import Stage
@@ -20,13 +21,20 @@ from wai.stages.state import StageState
 def iter_local(
     stage: Stage, root: Path, scenes: Sequence[str], settings: SceneSettings, workers: int
 ) -> Iterator[SceneOutcome]:
-    """Run the scenes in this process (workers=1) or in a spawn process pool, yielding outcomes as they complete."""
+    """Run the scenes in this process (workers=1) or in a spawn process pool, yielding outcomes as they complete.
+
+    Either way the processes that run scenes keep freed memory for the next frame (`keep_freed_memory`).
+    """
     if workers <= 1 or len(scenes) <= 1:
+        if scenes:
+            keep_freed_memory()
         for scene in scenes:
             yield run_scene(stage, root, scene, settings)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(scenes)), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(scenes)), mp_context=context, initializer=keep_freed_memory
+    ) as pool:
         futures = {pool.submit(run_scene, stage, root, scene, settings): scene for scene in scenes}
         try:
             for future in as_completed(futures):

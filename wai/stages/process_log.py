@@ -142,7 +142,7 @@ class ProcessLog:
 
         `script_path`, `date` and `commit` default to the running script, the local time now and `code_commit()`;
         an empty script path or commit is left out of the entry. Both files are replaced atomically; the log itself
-        is written last, so at any moment it is complete.
+        is written last (and flushed to disk), so at any moment it is complete.
         """
         if not isinstance(stage, str) or not stage:
             raise WaiStageError(f"a stage name must be a non-empty string, got {stage!r}")
@@ -166,7 +166,9 @@ class ProcessLog:
         entries[stage] = entry
         self.scene_dir.mkdir(parents=True, exist_ok=True)
         if old_raw is not None:
-            atomic_write_bytes(self.backup_path, old_raw)
+            # Atomic but not flushed on its own: the backup only matters once the log is damaged, and `repair`
+            # copes with a backup that a power cut left unreadable. The log is flushed, and so is the folder.
+            atomic_write_bytes(self.backup_path, old_raw, fsync=False)
         atomic_write_bytes(self.path, _encode(entries))
 
     def repair(self) -> str | None:

@@ -69,3 +69,10 @@ def write_frame_then_fail(scene_dir: Path) -> None:
     """Writes one frame file, then fails."""
     atomic_write_text(scene_dir / "frames" / "0000.txt", "frame 0\n")
     raise RuntimeError("broken after the first frame")
+
+
+def record_allocator_setting(scene_dir: Path) -> None:
+    """Writes whether the process running the scene has set its allocator limits (`keep_freed_memory`)."""
+    from wai.stages.allocator import keep_freed_memory
+
+    atomic_write_text(scene_dir / "allocator.txt", str(keep_freed_memory.cache_info().currsize))

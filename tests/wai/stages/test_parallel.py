@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from wai.stages import (
     run_stage,
     select_scenes,
 )
+from wai.stages.allocator import keep_freed_memory
 
 STAGE = Stage("moge", sample_stages.write_result, reset=sample_stages.remove_out)
 NAMES = [f"scene_{i:02d}" for i in range(7)]
@@ -140,3 +142,13 @@ def test_submitit_local_executor_runs_a_stage_end_to_end(
     assert report.failed[0].reason == "ValueError: cannot process bad_b"
     assert (tmp_path / "root" / "c" / "out" / "result.txt").read_text() == "ok\n"
     assert any((tmp_path / "jobs").iterdir())  # submitit's job folders
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the allocator limits are glibc's")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_processes_that_run_scenes_keep_freed_memory(tmp_path: Path, workers: int) -> None:
+    stage = Stage("allocator", sample_stages.record_allocator_setting)
+    report = run_stage(stage, tmp_path / "root", scenes=["a", "b"], workers=workers, progress=False)
+    assert report.ok
+    assert [(tmp_path / "root" / s / "allocator.txt").read_text() for s in ("a", "b")] == ["1", "1"]
+    assert keep_freed_memory()  # glibc accepted both settings

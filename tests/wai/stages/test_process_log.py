@@ -195,3 +195,14 @@ def test_repair_without_backup_starts_empty(tmp_path: Path) -> None:
     assert "no readable backup" in log.repair()
     assert log.read() == {} and (tmp_path / PROCESS_LOG_CORRUPT).read_text() == "not json"
     assert log.repair() is None  # nothing to do now
+
+
+def test_repair_with_an_empty_backup_starts_empty(tmp_path: Path) -> None:
+    # The backup is not flushed on its own, so after a power cut it may be empty; repair must not trust it.
+    log = ProcessLog(tmp_path)
+    log.set("conversion", "finished")
+    log.set("moge", "running")
+    (tmp_path / PROCESS_LOG).write_text('{"conv')
+    (tmp_path / PROCESS_LOG_BACKUP).write_bytes(b"")
+    assert "no readable backup" in log.repair()
+    assert log.read() == {} and (tmp_path / PROCESS_LOG_CORRUPT).read_text() == '{"conv'
