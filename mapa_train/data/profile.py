@@ -26,8 +26,7 @@ from pathlib import Path
 import wai
 from mapa_train.data.augment import get_augment
 from mapa_train.data.crop import Interpolation
-from mapa_train.data.dataset import MixedDataset, SceneDataset, ViewOptions
-from mapa_train.data.heap import retain_freed_memory
+from mapa_train.data.dataset import MixedDataset, SceneDataset, ViewOptions, keep_sample_pages
 from mapa_train.data.resolutions import Resolution
 from mapa_train.data.rows import get_row
 from mapa_train.data.scene_cache import SceneCache, SceneOpener
@@ -266,7 +265,7 @@ def profile_data(
     """
     if repeats < 1:
         raise MapaConfigError(f"profile: repeats must be at least 1, got {repeats}")
-    retain_freed_memory()  # as the loader does in its process, so the floor and the loader share the heap policy
+    keep_sample_pages()  # as the loader does in its process, so the floor and the loader share the heap policy
     with _one_thread():
         return _profile(
             root, dataset, num_views, resolution, workers, samples, batch_size, augment, aug_crop, seed,

@@ -15,8 +15,7 @@ import cv2
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
-from mapa_train.data.dataset import MixedDataset
-from mapa_train.data.heap import retain_freed_memory
+from mapa_train.data.dataset import MixedDataset, keep_sample_pages
 from mapa_train.data.sample import HOST_KEYS
 from mapa_train.data.sampler import DynamicBatchSampler, ValidationSampler
 
@@ -25,7 +24,7 @@ class ViewSetDataset(Dataset):
     """A torch `Dataset` whose items are the numpy view lists of a `MixedDataset` (index tuples pass through).
 
     The process that loads an item (a worker, or the trainer itself with ``num_workers=0``) switches its malloc to
-    keep freed pages (`mapa_train.data.heap.retain_freed_memory`): its resident size then stays near its peak.
+    keep freed pages (`mapa_train.data.dataset.keep_sample_pages`): its resident size then stays near its peak.
     """
 
     def __init__(self, data: MixedDataset) -> None:
@@ -35,7 +34,7 @@ class ViewSetDataset(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: Any) -> list[dict[str, Any]]:
-        retain_freed_memory()  # in whichever process loads: a worker, or the trainer with no workers
+        keep_sample_pages()  # in whichever process loads: a worker, or the trainer with no workers
         return self.data[index]
 
     def set_epoch(self, epoch: int) -> None:
@@ -55,10 +54,10 @@ def worker_context() -> str:
 
 def worker_init(_worker_id: int) -> None:
     """One OpenCV and one torch thread per loader worker (the workers are the parallelism), and a heap that keeps
-    freed pages (`mapa_train.data.heap`)."""
+    freed pages (`keep_sample_pages`)."""
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    retain_freed_memory()
+    keep_sample_pages()
 
 
 def train_loader(

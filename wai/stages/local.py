@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from wai.stages.allocator import keep_freed_memory
+from wai.allocator import keep_freed_memory
 from wai.stages.report import SceneOutcome, first_line
 from wai.stages.scene_task import SceneSettings, run_scene
 from wai.stages.stage import Stage

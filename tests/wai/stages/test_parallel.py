@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.wai.stages import sample_stages
+from wai.allocator import keep_freed_memory
 from wai.errors import WaiStageError
 from wai.stages import (
     PROCESS_LOG,
@@ -21,7 +22,6 @@ from wai.stages import (
     run_stage,
     select_scenes,
 )
-from wai.stages.allocator import keep_freed_memory
 
 STAGE = Stage("moge", sample_stages.write_result, reset=sample_stages.remove_out)
 NAMES = [f"scene_{i:02d}" for i in range(7)]

@@ -1,4 +1,4 @@
-"""The loader's heap policy: on glibc it takes effect, and a loading process reuses freed pages."""
+"""`wai.allocator`: on glibc the limits take effect, and a process then reuses freed pages instead of returning them."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import sys
 
 import pytest
 
-from mapa_train.data.heap import retain_freed_memory
+from wai.allocator import keep_freed_memory
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-def test_retain_freed_memory_takes_effect_and_keeps_pages() -> None:
+def test_keep_freed_memory_takes_effect_and_keeps_pages() -> None:
     # In a fresh process: after the call, a freed 40 MB block stays in the heap (the resident size does not drop).
     code = (
         "import numpy as np\n"
-        "from mapa_train.data.heap import retain_freed_memory\n"
+        "from wai.allocator import keep_freed_memory\n"
         "def rss():\n"
         "    return int(open('/proc/self/statm').read().split()[1])\n"
-        "assert retain_freed_memory() is True and retain_freed_memory() is True\n"
+        "assert keep_freed_memory(64, 256) is True and keep_freed_memory(64, 256) is True\n"
         "a = np.ones(10 << 20, np.float32)\n"
         "peak = rss()\n"
         "del a\n"
@@ -29,5 +29,5 @@ def test_retain_freed_memory_takes_effect_and_keeps_pages() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_retain_freed_memory_answers_a_bool() -> None:
-    assert isinstance(retain_freed_memory(), bool)
+def test_keep_freed_memory_answers_a_bool() -> None:
+    assert isinstance(keep_freed_memory(), bool)
