@@ -17,25 +17,45 @@ from __future__ import annotations
 import ctypes
 import functools
 import platform
+from collections.abc import Callable
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
 M_MMAP_THRESHOLD = -3
 
+_applied: tuple[int, int] | None = None
 
-@functools.cache
+
+def applied_setting() -> tuple[int, int] | None:
+    """The (largest_block_mib, keep_free_mib) that this process's allocator was last set to here, or None."""
+    return _applied
+
+
 def keep_freed_memory(largest_block_mib: int = 32, keep_free_mib: int = 64) -> bool:
-    """Set this process's two glibc allocator limits (once per setting; they last for the process's life).
+    """Set this process's two glibc allocator limits (they last for the process's life, or until set again).
 
     Returns False where the C library is not glibc or refused a setting.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    global _applied
+    if _applied == (largest_block_mib, keep_free_mib):
+        return True
+    mallopt = _mallopt()
+    if mallopt is None or not (
+        mallopt(M_MMAP_THRESHOLD, largest_block_mib << 20) and mallopt(M_TRIM_THRESHOLD, keep_free_mib << 20)
+    ):
         return False
+    _applied = (largest_block_mib, keep_free_mib)
+    return True
+
+
+@functools.cache
+def _mallopt() -> Callable[[int, int], int] | None:
+    """glibc's mallopt, or None elsewhere."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
-        return False
+        return None
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, largest_block_mib << 20)) and bool(
-        mallopt(M_TRIM_THRESHOLD, keep_free_mib << 20)
-    )
+    return mallopt

@@ -73,6 +73,6 @@ def write_frame_then_fail(scene_dir: Path) -> None:
 
 def record_allocator_setting(scene_dir: Path) -> None:
     """Writes whether the process running the scene has set its allocator limits (`keep_freed_memory`)."""
-    from wai.allocator import keep_freed_memory
+    from wai.allocator import applied_setting
 
-    atomic_write_text(scene_dir / "allocator.txt", str(keep_freed_memory.cache_info().currsize))
+    atomic_write_text(scene_dir / "allocator.txt", str(applied_setting()))

@@ -150,5 +150,5 @@ def test_processes_that_run_scenes_keep_freed_memory(tmp_path: Path, workers: in
     stage = Stage("allocator", sample_stages.record_allocator_setting)
     report = run_stage(stage, tmp_path / "root", scenes=["a", "b"], workers=workers, progress=False)
     assert report.ok
-    assert [(tmp_path / "root" / s / "allocator.txt").read_text() for s in ("a", "b")] == ["1", "1"]
+    assert [(tmp_path / "root" / s / "allocator.txt").read_text() for s in ("a", "b")] == ["(32, 64)"] * 2
     assert keep_freed_memory()  # glibc accepted both settings
