@@ -41,7 +41,7 @@ SHORT_NAMES: dict[str, str] = {
 }
 
 Summary = dict[str, dict[str, dict[int, dict[str, dict[str, Any]]]]]
-"""model -> task -> views -> dataset (and "Average") -> {metric: value, "sets": n, "failed": n}."""
+"""model -> task -> views -> dataset (and "Average") -> {metric: value, "sets": n, "failed": n, "nonfinite_sets": n}."""
 
 
 def _finite_mean(values: Sequence[float]) -> float:
@@ -85,6 +85,9 @@ def summarise(rows: Sequence[dict[str, Any]]) -> Summary:
         entry: dict[str, Any] = {m: _finite_mean([r.get(m) for r in group]) for m in ALL_METRICS}
         entry["sets"] = len(group)
         entry["failed"] = sum(1 for r in group if r.get("error"))
+        entry["nonfinite_sets"] = sum(
+            1 for r in group if r.get("nonfinite_pred_pixels", 0) or r.get("nonfinite_pred_cameras", 0)
+        )
         out.setdefault(model, {}).setdefault(task, {}).setdefault(views, {})[dataset] = entry
     for tasks in out.values():
         for per_views in tasks.values():
@@ -93,6 +96,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> Summary:
                 average: dict[str, Any] = {m: _finite_mean([d[m] for d in datasets]) for m in ALL_METRICS}
                 average["sets"] = sum(d["sets"] for d in datasets)
                 average["failed"] = sum(d["failed"] for d in datasets)
+                average["nonfinite_sets"] = sum(d["nonfinite_sets"] for d in datasets)
                 per_dataset[AVERAGE] = average
     return out
 

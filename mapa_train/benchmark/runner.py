@@ -217,6 +217,28 @@ def _prediction_of(outputs: list[dict[str, torch.Tensor]], b: int) -> list[dict[
     return [{k: out[k][b].float().cpu().numpy() for k in keys if k in out} for out in outputs]
 
 
+_DENSE_KEYS = ("pts3d", "pts3d_cam", "ray_directions")
+_CAMERA_KEYS = ("cam_trans", "cam_quats", "metric_scaling_factor")
+_NO_COUNTS = {"nonfinite_pred_pixels": 0, "nonfinite_pred_cameras": 0}
+
+
+def nonfinite_prediction(gt_views: list[dict[str, Any]], pred: list[dict[str, np.ndarray]]) -> dict[str, int]:
+    """How much of a set's prediction is NaN or infinite, which the reference's metrics hide (a non-finite error
+    counts as 0, so a NaN pointmap scores a perfect `pointmaps_abs_rel`): ``nonfinite_pred_pixels``, the valid GT
+    pixels where a predicted point, camera point or ray is not finite, and ``nonfinite_pred_cameras``, the views
+    whose predicted pose or metric scale is not finite."""
+    pixels = cameras = 0
+    for gt, view in zip(gt_views, pred, strict=True):
+        valid = np.asarray(gt["valid_mask"], bool)
+        bad = np.zeros(valid.shape, bool)
+        for key in _DENSE_KEYS:
+            if key in view:
+                bad |= ~np.isfinite(view[key]).all(axis=-1).reshape(valid.shape)
+        pixels += int(np.count_nonzero(bad & valid))
+        cameras += int(any(key in view and not np.isfinite(view[key]).all() for key in _CAMERA_KEYS))
+    return {"nonfinite_pred_pixels": pixels, "nonfinite_pred_cameras": cameras}
+
+
 def _row(model_label: str, task: str, s: BenchmarkSet, forward_s: float, error: str | None) -> dict[str, Any]:
     return {
         "model": model_label,
@@ -322,7 +344,8 @@ class BenchmarkRunner:
         rows = []
         for (s, gt_views), pred in zip(loaded, predictions, strict=True):
             scores = score_views(gt_views, pred)
-            rows.append(_row(self.label, task, s, elapsed / len(loaded), None) | scores)
+            counts = nonfinite_prediction(gt_views, pred)
+            rows.append(_row(self.label, task, s, elapsed / len(loaded), None) | scores | counts)
         self.timings.metrics += time.perf_counter() - start
         return rows
 
@@ -346,7 +369,7 @@ class BenchmarkRunner:
                 for task in self.config.tasks:
                     for s, reason in failed:
                         nan_row = _row(self.label, task, s, float("nan"), reason)
-                        rows.append(nan_row | dict.fromkeys(ALL_METRICS, float("nan")))
+                        rows.append(nan_row | dict.fromkeys(ALL_METRICS, float("nan")) | _NO_COUNTS)
                     if loaded:
                         predictions, elapsed = self._forward_batch(loaded, task)
                         scored.append(scorer.submit(self._score, loaded, predictions, task, elapsed))
@@ -407,6 +430,7 @@ def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
 
     runner = BenchmarkRunner(config)
     rows = runner.run()
+    _warn_nonfinite(rows)
     summary = report.summarise(rows)
     files: list[Path] = []
     start = time.perf_counter()
@@ -434,3 +458,22 @@ def run_benchmark(config: BenchmarkConfig) -> BenchmarkResult:
     runner.timings.writing += time.perf_counter() - start
     runner.timings.total += time.perf_counter() - start
     return BenchmarkResult(rows, summary, files, runner.timings, runner.state.is_main_process)
+
+
+def _warn_nonfinite(rows: list[dict[str, Any]]) -> None:
+    """One warning naming every set whose prediction had non-finite values (their reference metrics mean nothing)."""
+    bad = [r for r in rows if r.get("nonfinite_pred_pixels", 0) or r.get("nonfinite_pred_cameras", 0)]
+    if not bad:
+        return
+    where = "; ".join(
+        f"{r['task']} {r['dataset']}/{r['scene']} set {r['set']} ({r['views']} views): "
+        f"{r['nonfinite_pred_pixels']} pixels, {r['nonfinite_pred_cameras']} cameras"
+        for r in bad
+    )
+    log.warning(
+        "%d of %d sets had non-finite predictions; their reference metrics are not meaningful "
+        "(a non-finite error counts as 0): %s",
+        len(bad),
+        len(rows),
+        where,
+    )
