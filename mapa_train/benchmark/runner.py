@@ -239,6 +239,30 @@ def nonfinite_prediction(gt_views: list[dict[str, Any]], pred: list[dict[str, np
     return {"nonfinite_pred_pixels": pixels, "nonfinite_pred_cameras": cameras}
 
 
+#: Metrics that are NaN when a model's outputs lack a key (`scoring.score_views` says how each is handled).
+_UNSCORED_WITHOUT = {
+    "cam_quats": "pose",
+    "pts3d_cam": "z-depth",
+    "ray_directions": "ray-direction",
+}
+
+
+def _check_outputs(label: str, output_keys: frozenset[str] | None) -> None:
+    """Refuse a model without world points; say once which metric groups its outputs leave NaN."""
+    if output_keys is None:
+        return
+    if "pts3d" not in output_keys:
+        raise MapaConfigError(f"model {label} predicts no pts3d, which every benchmark metric needs")
+    unscored = [group for key, group in _UNSCORED_WITHOUT.items() if key not in output_keys]
+    if unscored:
+        log.warning(
+            "model %s predicts no %s; its %s metrics are NaN (points are taken to be in view 0's frame)",
+            label,
+            ", ".join(k for k in _UNSCORED_WITHOUT if k not in output_keys),
+            ", ".join(unscored),
+        )
+
+
 def _row(model_label: str, task: str, s: BenchmarkSet, forward_s: float, error: str | None) -> dict[str, Any]:
     return {
         "model": model_label,
@@ -282,6 +306,7 @@ class BenchmarkRunner:
             )
         if self.family != "mapanything" and set(config.tasks) != {"images_only"}:
             raise MapaConfigError(f"{self.family} models take images only; use --task images_only")
+        _check_outputs(self.label, getattr(self.model, "output_keys", None))
 
     def _sets(self, reader: SceneReader, scenes: list[str], num_views: int) -> list[BenchmarkSet]:
         start = time.perf_counter()

@@ -102,9 +102,18 @@ def _avg_dis(total: float, count: int) -> float:
 
 
 def score_views(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """Every metric of one set (the keys of `metrics.ALL_METRICS`); inputs as `alignment.align_set` takes them."""
+    """Every metric of one set (the keys of `metrics.ALL_METRICS`); inputs as `alignment.align_set` takes them.
+
+    A prediction without poses (a world-pointmap model) is taken to be in view 0's frame, as the reference's
+    pointmap-only benchmark does: the pointmap and metric-scale metrics are scored and the pose metrics are NaN.
+    Without camera points the z-depth metrics are NaN, without rays the ray metrics.
+    """
     gt_poses = np.stack([np.asarray(v["camera_pose"], np.float64) for v in gt_views])
-    pr_poses = np.stack([pose_from_quat_trans(v["cam_quats"], v["cam_trans"]) for v in pred_views])
+    has_poses = all("cam_quats" in v and "cam_trans" in v for v in pred_views)
+    if has_poses:
+        pr_poses = np.stack([pose_from_quat_trans(v["cam_quats"], v["cam_trans"]) for v in pred_views])
+    else:
+        pr_poses = np.tile(np.eye(4), (len(pred_views), 1, 1))
     gt_to_ref, pr_to_ref = invert_rigid(gt_poses[0]), invert_rigid(pr_poses[0])
     factor = pred_views[0].get("metric_scaling_factor")
     m = 1.0 if factor is None else float(np.asarray(factor, np.float64).reshape(-1)[0])
@@ -136,12 +145,18 @@ def score_views(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[st
         pc = [c - o for c, o in zip(_channels(p["pts3d"]), pr_origin, strict=True)]
         diff = [a[r, 0] * pc[0] + a[r, 1] * pc[1] + a[r, 2] * pc[2] - gc[r] * inv_gt for r in range(3)]
         per_view["pm"].append(_ratio_metrics(gt_norms[i] * inv_gt, pr_norms[i] * inv_pr, _norm(*diff), mask))
-        gz = _channels(g["pts3d_cam"])[2] * inv_gt
-        pz = _channels(p["pts3d_cam"])[2] * inv_pr
-        per_view["z"].append(_ratio_metrics(np.abs(gz), np.abs(pz), np.abs(pz - gz), mask))
-        per_view["ray"].append(
-            _ray_metrics(_channels(g["ray_directions_cam"]), _channels(p["ray_directions"]), mask)
-        )
+        if "pts3d_cam" in p:
+            gz = _channels(g["pts3d_cam"])[2] * inv_gt
+            pz = _channels(p["pts3d_cam"])[2] * inv_pr
+            per_view["z"].append(_ratio_metrics(np.abs(gz), np.abs(pz), np.abs(pz - gz), mask))
+        else:
+            per_view["z"].append({"abs_rel": math.nan, "inliers": math.nan})
+        if "ray_directions" in p:
+            per_view["ray"].append(
+                _ray_metrics(_channels(g["ray_directions_cam"]), _channels(p["ray_directions"]), mask)
+            )
+        else:
+            per_view["ray"].append((math.nan, math.nan))
 
     gt_rel, pr_rel = gt_to_ref[None] @ gt_poses, pr_to_ref[None] @ pr_poses
     gt_rel[:, :3, 3] /= s_gt
@@ -154,7 +169,8 @@ def score_views(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[st
         return float(np.mean(values))
 
     pm, z, rays = per_view["pm"], per_view["z"], per_view["ray"]
-    return {
+    pose_nan = {"pose_ate_rmse", "pose_auc_5", "pose_ate_true_rmse", "pose_auc_5_signed"}
+    scores = {
         "metric_scale_abs_rel": scale_err,
         "pointmaps_abs_rel": views_mean([v["abs_rel"] for v in pm]),
         "pointmaps_inlier_thres_103": views_mean([v["inliers"] for v in pm]),
@@ -168,3 +184,4 @@ def score_views(gt_views: Sequence[dict[str, Any]], pred_views: Sequence[dict[st
         "pose_auc_5_signed": pose_auc(gt_rel, pr_rel, signed=True),
         "ray_dirs_err_deg_valid": views_mean([r[1] for r in rays]),
     }
+    return scores if has_poses else scores | dict.fromkeys(pose_nan, math.nan)

@@ -93,3 +93,32 @@ def test_a_run_with_nan_predictions_reports_every_set(data_root, tmp_path, monke
     message = " ".join(rec.getMessage() for rec in caplog.records)
     assert "2 of 2 sets had non-finite predictions" in message
     assert f"synthetic/{result.rows[0]['scene']} set {result.rows[0]['set']}" in message
+
+
+def test_a_pointmap_model_scores_its_pointmap_metrics_and_leaves_the_rest_nan(data_root, tmp_path, caplog):
+    from mapa_train.models import build_model
+    from mapa_train.models.weights import save_pretrained
+
+    folder = tmp_path / "pointmap_tiny"
+    save_pretrained(
+        build_model("mapanything_tiny", {"pred_head.adaptor": "pointmap_confidence_mask"}), folder
+    )
+    with caplog.at_level(logging.WARNING, logger="mapa_train.benchmark.runner"):
+        config = BenchmarkConfig(
+            model=str(folder),
+            data=data_root,
+            out=tmp_path / "out",
+            views=(2,),
+            datasets=("synthetic",),
+            sets_per_scene=2,
+            resolution=(56, 42),
+        )
+        rows = run_benchmark(config).rows
+    assert len(rows) == 2 and all(r["error"] is None for r in rows)
+    for row in rows:
+        for metric in ("pointmaps_abs_rel", "pointmaps_inlier_thres_103", "metric_scale_abs_rel"):
+            assert np.isfinite(row[metric]), metric
+        for metric in ("pose_auc_5", "pose_ate_rmse", "z_depth_abs_rel", "ray_dirs_err_deg"):
+            assert np.isnan(row[metric]), metric
+    message = " ".join(rec.getMessage() for rec in caplog.records)
+    assert "its pose, z-depth, ray-direction metrics are NaN" in message
