@@ -115,21 +115,16 @@ class AerialMegaDepthConverter(Converter):
 
     config: AerialMegaDepthConfig
 
-    def _src(self) -> Path:
-        return Path(self.config.src).absolute()
-
     def source_scenes(self) -> list[str]:
         """Sorted names of the folders of ``--src`` that hold ``sfm_output_localization``."""
-        src = self._src()
-        if not src.is_dir():
-            raise WaiFileNotFoundError(f"{where(file=str(src))}: raw dataset folder not found")
+        src = self.raw_folder()
         return sorted(p.name for p in src.iterdir() if p.is_dir() and (p / SCENE_MARKER).exists())
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
-        names = scene_images(self._src() / SELECTION_FILE).get(scene)
+        names = scene_images(self.raw_folder() / SELECTION_FILE).get(scene)
         if not names:
             return SceneResult(StageState.SKIPPED, f"{SELECTION_FILE} lists no image of scene '{scene}'")
-        dense = self._src() / scene / DENSE_DIR
+        dense = self.raw_folder() / scene / DENSE_DIR
         model = read_model(dense / "sparse-txt", points=False)
         cameras_file = model.path / "cameras.txt"
         images_file = model.path / "images.txt"
@@ -155,7 +150,7 @@ class AerialMegaDepthConverter(Converter):
                     expect_shape(
                         depth, size, "depth map (vs. its image)", depth_path, scene=scene, frame=stem
                     )
-                mask_path = self._src() / SEGMASK_DIR / scene / f"{name}.png"
+                mask_path = self.raw_folder() / SEGMASK_DIR / scene / f"{name}.png"
                 depth = clean_depth(depth)
                 depth[read_sky_mask(mask_path, depth.shape, scene=scene, frame=stem)] = 0.0
                 raw = model.cameras[image.camera_id]

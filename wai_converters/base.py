@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
-from wai.errors import WaiError
+from wai.errors import WaiError, WaiFileNotFoundError, where
 
 
 @dataclasses.dataclass
@@ -50,6 +50,13 @@ class Converter(abc.ABC):
         if not Path(src).is_dir():
             what = "is a file, not a folder" if Path(src).exists() else "does not exist"
             raise WaiError(f"{self.name}: --src '{src}' {what} (expected the folder of the raw dataset)")
+
+    def raw_folder(self) -> Path:
+        """`--src` as an absolute path; `WaiFileNotFoundError` naming it when it is not a folder."""
+        src = Path(self.config.src).absolute()
+        if not src.is_dir():
+            raise WaiFileNotFoundError(f"{where(file=str(src))}: raw dataset folder not found")
+        return src
 
     @abc.abstractmethod
     def source_scenes(self) -> list[str]:

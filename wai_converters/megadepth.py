@@ -182,14 +182,9 @@ class MegaDepthConverter(Converter):
 
     config: MegaDepthConfig
 
-    def _src(self) -> Path:
-        return Path(self.config.src).absolute()
-
     def source_scenes(self) -> list[str]:
         """``<scene>_<k>`` for every ``<scene>/dense<k>`` folder (the pair list and other files yield nothing)."""
-        src = self._src()
-        if not src.is_dir():
-            raise WaiFileNotFoundError(f"{where(file=str(src))}: raw dataset folder not found")
+        src = self.raw_folder()
         names = []
         for scene in sorted(p for p in src.iterdir() if p.is_dir()):
             for dense in scene.iterdir():
@@ -199,9 +194,9 @@ class MegaDepthConverter(Converter):
 
     def convert_scene(self, scene: str, out_dir: Path) -> SceneResult:
         raw_scene, k = split_subscene(scene)
-        base = self._src() / raw_scene
+        base = self.raw_folder() / raw_scene
         key = f"{raw_scene} {k}"
-        names = subscene_images(self._src() / PAIRS_FILE).get(key)
+        names = subscene_images(self.raw_folder() / PAIRS_FILE).get(key)
         if not names:
             return SceneResult(StageState.SKIPPED, f"no pair of {PAIRS_FILE} is in subscene '{key}'")
         model_dir = base / "sparse" / "manhattan" / k

@@ -114,9 +114,7 @@ class SpringConverter(Converter):
     def scene_splits(self) -> dict[str, str]:
         """Scene name (the all-digit folder name) -> split."""
         if self._scene_split is None:
-            src = Path(self.config.src)
-            if not src.is_dir():
-                raise WaiFileNotFoundError(f"{where(file=str(src))}: raw dataset folder not found")
+            src = self.raw_folder()
             found: dict[str, str] = {}
             for split in self.splits:
                 folder = src / split
