@@ -32,3 +32,28 @@ def make_scene(scene_dir: Path, n_frames: int = 3, seed: int = 0) -> Path:
             depth = np.linspace(1.0, 3.0, H * W, dtype=np.float32).reshape(H, W)
             writer.add_frame(f"{i:06d}", pose, image=image, depth=depth)
     return scene_dir
+
+
+def synthetic_root(root: Path, *, scenes: int, frames: int, width: int = 64, height: int = 48) -> Path:
+    """`root` with a `synthetic` dataset folder of `scenes` scenes of `frames` frames, covisibility computed, as
+    `wai convert synthetic` and `wai covis` write them; returns `root`."""
+    from click.testing import CliRunner
+
+    from cli.wai_cli import main
+
+    dst = str(root / "synthetic")
+    convert = ["convert", "synthetic", "--dst", dst, "--num-scenes", str(scenes)]
+    convert += [
+        "--min-frames",
+        str(frames),
+        "--max-frames",
+        str(frames),
+        "--width",
+        str(width),
+        "--height",
+        str(height),
+    ]
+    for args in (convert, ["covis", dst]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    return root

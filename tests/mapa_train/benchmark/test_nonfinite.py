@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli.wai_cli import main as wai_main
 from mapa_train.benchmark import runner as runner_module
 from mapa_train.benchmark.report import AVERAGE
 from mapa_train.benchmark.runner import BenchmarkConfig, nonfinite_prediction, run_benchmark
+from tests.factories import synthetic_root
 
 
 def _views(h: int = 3, w: int = 4) -> tuple[list[dict], list[dict]]:
@@ -50,13 +49,7 @@ def test_nonfinite_values_on_valid_pixels_and_cameras_are_counted():
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("nonfinite")
-    convert = ["convert", "synthetic", "--dst", str(root / "synthetic"), "--num-scenes", "1"]
-    convert += ["--min-frames", "4", "--max-frames", "4", "--width", "64", "--height", "48"]
-    for args in (convert, ["covis", str(root / "synthetic")]):
-        result = CliRunner().invoke(wai_main, args)
-        assert result.exit_code == 0, result.output
-    return root
+    return synthetic_root(tmp_path_factory.mktemp("nonfinite"), scenes=1, frames=4)
 
 
 def _run(data_root: Path, out: Path):

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli.wai_cli import main as wai_main
 from mapa_train.benchmark.datasets import SceneReader, dataset_scenes, get_benchmark_dataset
 from mapa_train.benchmark.runner import BenchmarkConfig, run_benchmark
 from mapa_train.benchmark.sets import select_sets
 from mapa_train.benchmark.view_cache import ViewCache, view_nbytes
+from tests.factories import synthetic_root
 
 
 def _view(fill: float) -> dict:
@@ -38,13 +37,7 @@ def test_least_recently_used_views_go_first():
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("cache")
-    convert = ["convert", "synthetic", "--dst", str(root / "synthetic"), "--num-scenes", "2"]
-    convert += ["--min-frames", "5", "--max-frames", "5", "--width", "64", "--height", "48"]
-    for args in (convert, ["covis", str(root / "synthetic")]):
-        result = CliRunner().invoke(wai_main, args)
-        assert result.exit_code == 0, result.output
-    return root
+    return synthetic_root(tmp_path_factory.mktemp("cache"), scenes=2, frames=5)
 
 
 def test_sets_sharing_frames_read_each_frame_once(data_root):
